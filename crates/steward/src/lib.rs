@@ -49,6 +49,7 @@
 //! `panic = "unwind"`.
 
 mod context;
+pub mod control;
 mod driver;
 mod exit;
 mod runtime;
