@@ -27,6 +27,14 @@
 //! `trace:eventlog`) therefore lands in that file. Programs run with [`WineBench::run`] get
 //! their own `WINEDEBUG` and their own captured stderr.
 //!
+//! # Console mode
+//!
+//! [`WineBench::console_run`] starts a program outside the service manager on a console of its
+//! own (`wine-probe console-run`), waits until it is ready ([`Readiness`]), sends Ctrl-C or
+//! Ctrl-Break and reports its exit code ([`ConsoleRun`]). Wine 8 can generate only Ctrl-C on a
+//! console; [`CtrlDelivery::CtrlRoutine`] delivers Ctrl-Break by running the process's console
+//! control routine directly (see [`CtrlDelivery`]).
+//!
 //! # Examples
 //!
 //! ```no_run
@@ -51,6 +59,7 @@
 // Windows builds pass.
 
 mod bench;
+mod console;
 mod error;
 mod exe;
 mod paths;
@@ -64,6 +73,7 @@ mod stale;
 mod tools;
 
 pub use bench::{BenchOptions, Timings, WineBench};
+pub use console::{ConsoleCtrl, ConsoleRun, CtrlDelivery, Readiness};
 pub use error::{BenchError, ERROR_SERVICE_DOES_NOT_EXIST};
 pub use exe::{
     BUILD_COMMAND, WINDOWS_TARGET, build_windows, fresh_windows_exe, target_dir, windows_exe,

@@ -29,7 +29,7 @@ pub fn service_key(name: &str) -> String {
 }
 
 /// Parses one JSON line of probe output.
-fn parse<T: DeserializeOwned>(command: &str, line: &str) -> Result<T, BenchError> {
+pub(crate) fn parse<T: DeserializeOwned>(command: &str, line: &str) -> Result<T, BenchError> {
     serde_json::from_str(line).map_err(|source| BenchError::Parse {
         command: command.into(),
         output: line.into(),
@@ -38,13 +38,13 @@ fn parse<T: DeserializeOwned>(command: &str, line: &str) -> Result<T, BenchError
 }
 
 /// The last non-empty line of `s`.
-fn last_line(s: &str) -> &str {
+pub(crate) fn last_line(s: &str) -> &str {
     s.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("")
 }
 
 impl WineBench {
     /// Runs wine-probe with `args` (no Wine debug output) and returns its stdout.
-    fn probe(&self, args: &[&str], extra_time: Duration) -> Result<String, BenchError> {
+    pub(crate) fn probe(&self, args: &[&str], extra_time: Duration) -> Result<String, BenchError> {
         let text = format!("wine-probe {}", args.join(" "));
         let mut cmd = self.wine_command("-all");
         cmd.arg(self.probe_path()).args(args);

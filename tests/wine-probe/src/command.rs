@@ -88,4 +88,6 @@ pub enum Command {
         /// Report START_PENDING (checkpoint +1 every 100 ms) this long before RUNNING.
         pending_ms: u64,
     },
+    /// Start a program on a new console, send it Ctrl-C or Ctrl-Break once ready, await its exit.
+    ConsoleRun(crate::console::ConsoleRun),
 }

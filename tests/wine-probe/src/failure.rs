@@ -8,6 +8,9 @@ pub const EXIT_NOT_REACHED: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 /// Exit status when a Win32 call fails.
 pub const EXIT_WIN32: i32 = 3;
+/// Exit status of `console-run` when the child exited before it was ready (its exit code is in
+/// the stdout line).
+pub const EXIT_CHILD_EXITED: i32 = 4;
 
 /// A failed probe command.
 #[derive(Debug, Clone, PartialEq, Eq)]

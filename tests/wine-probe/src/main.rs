@@ -8,6 +8,7 @@
 
 mod cli;
 mod command;
+mod console;
 mod failure;
 mod status;
 #[cfg(windows)]

@@ -1,5 +1,6 @@
 //! The Windows backend: every Win32 call of wine-probe lives below this module.
 
+mod console_run;
 mod registry;
 mod scm;
 mod serve;
@@ -53,6 +54,7 @@ pub fn run(command: Command) -> Result<(), Failure> {
         } => watch::wait(&name, &state, timeout_ms),
         Command::RegQuery { key, value } => registry::query(&key, value.as_deref()),
         Command::Serve { name, pending_ms } => serve::serve(&name, pending_ms),
+        Command::ConsoleRun(run) => console_run::console_run(&run),
     }
 }
 
