@@ -290,3 +290,25 @@ fn control_storm_leaves_a_consistent_final_state() {
     assert_eq!(handle.join().unwrap(), Exit::Clean);
     assert_eq!(rec.last(), Notice::Stopped(Exit::Clean));
 }
+
+/// Regression: entering the main loop (an implicit `ready`) changed the phase without waking the
+/// driver, so RUNNING was reported only at the next progress tick.
+#[test]
+fn implicit_readiness_is_reported_at_once_not_at_the_next_tick() {
+    let slow_ticks = ServiceSpec::new("test").progress_interval(Duration::from_secs(30));
+    let (shared, rec, handle) = start(slow_ticks, None, |ctx| {
+        ctx.wait_for_shutdown(Duration::from_secs(60));
+        Ok(())
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !rec.phases().contains(&Phase::Running) {
+        assert!(
+            Instant::now() < deadline,
+            "RUNNING not reported: {:?}",
+            rec.notices()
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    shared.deliver(Control::Stop);
+    assert_eq!(handle.join().unwrap(), Exit::Clean);
+}

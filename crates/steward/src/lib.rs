@@ -48,6 +48,7 @@
 //! Panics are caught and reported (exit code [`exit_code::PANICKED`]); this needs the default
 //! `panic = "unwind"`.
 
+mod cli;
 mod context;
 pub mod control;
 mod driver;
@@ -61,22 +62,27 @@ pub use exit::{Exit, Failure, exit_code};
 pub use runtime::Mode;
 pub use spec::{DEFAULT_PROGRESS_INTERVAL, DEFAULT_SHUTDOWN_GRACE, ServiceSpec};
 
-/// Runs `service` as the process's service, choosing the mode from the command line:
+/// Runs `service` as the process's service, choosing what to do from the command line:
 ///
 /// * no arguments: as a service when the service manager started the process, in the foreground
 ///   otherwise ([`Mode::Auto`]);
-/// * `run`: in the foreground ([`Mode::Console`]).
+/// * `run`: in the foreground ([`Mode::Console`]);
+/// * `install [--force] [--print] [--start ...] [--account ...]`, `uninstall`,
+///   `start|stop [--wait] [--timeout DUR]`, `restart`, `status [--json]`: controls the service
+///   described by `spec` through the platform's service manager, prints one line and ends the
+///   process (exit status 0 on success, 1 on failure, 2 for a bad command line). See
+///   [`control`] and `docs/status-json.md`.
 ///
-/// Any other argument ends with an [`Exit::RuntimeError`] naming it. Programs that parse their own
-/// arguments use [`run_with`].
+/// Programs that parse their own arguments use [`run_with`].
 pub fn run<F>(spec: ServiceSpec, service: F) -> Exit
 where
     F: FnOnce(Context) -> Result<(), Failure> + Send + 'static,
 {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match mode_from_args(&args) {
-        Ok(mode) => run_with(spec, mode, service),
-        Err(message) => Exit::RuntimeError { message },
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    match cli::parse(spec.name(), args) {
+        Ok(cli::Invocation::Run(mode)) => run_with(spec, mode, service),
+        Ok(cli::Invocation::Control(verb)) => cli::control_main(&spec, verb),
+        Err(error) => cli::usage_main(&error),
     }
 }
 
@@ -88,13 +94,13 @@ where
     runtime::run(spec, mode, Box::new(service))
 }
 
+/// The run mode a command line asks for, or the usage error (tests only need the modes).
+#[cfg(test)]
 fn mode_from_args(args: &[String]) -> Result<Mode, String> {
-    match args {
-        [] => Ok(Mode::Auto),
-        [verb] if verb == "run" => Ok(Mode::Console),
-        [verb, ..] => Err(format!(
-            "unknown command '{verb}': expected 'run', or no command when started by the service manager"
-        )),
+    match cli::parse("svc", args.iter().map(Into::into).collect()) {
+        Ok(cli::Invocation::Run(mode)) => Ok(mode),
+        Ok(cli::Invocation::Control(verb)) => Err(format!("control verb {verb:?}")),
+        Err(error) => Err(error.to_string()),
     }
 }
 

@@ -51,6 +51,8 @@ pub(crate) struct State {
     pub finished: Option<Exit>,
     /// Phases entered since the driver last looked, in order, so none goes unreported.
     pub unreported: VecDeque<Phase>,
+    /// Counts phase changes, so a waiter whose check changed the phase can wake the others.
+    pub revision: u64,
 }
 
 impl State {
@@ -59,6 +61,7 @@ impl State {
         if self.phase != phase {
             self.phase = phase;
             self.unreported.push_back(phase);
+            self.revision += 1;
         }
     }
 }
@@ -83,6 +86,7 @@ impl Shared {
                 last_heartbeat: None,
                 finished: None,
                 unreported: VecDeque::new(),
+                revision: 0,
             }),
             changed: Condvar::new(),
             generation: watch::Sender::new(0),
@@ -114,8 +118,9 @@ impl Shared {
     ) -> Option<R> {
         let mut state = self.lock();
         loop {
-            if let Some(value) = done(&mut state) {
-                return Some(value);
+            let outcome = self.check(&mut state, &mut done);
+            if outcome.is_some() {
+                return outcome;
             }
             let timeout = match deadline {
                 Some(deadline) => {
@@ -140,12 +145,8 @@ impl Shared {
         // Subscribing before checking means a change between the check and the await still wakes us.
         let mut generation = self.generation.subscribe();
         loop {
-            let outcome = {
-                let mut state = self.lock();
-                done(&mut state)
-            };
+            let outcome = self.check(&mut self.lock(), &mut done);
             if let Some(value) = outcome {
-                self.changed.notify_all();
                 return value;
             }
             if generation.changed().await.is_err() {
@@ -153,6 +154,23 @@ impl Shared {
                 std::future::pending::<()>().await;
             }
         }
+    }
+
+    /// Runs a waiter's check. Checks may change the phase (waiting for events marks the end of
+    /// the starting phase); when one does, every other waiter — the driver above all — is woken
+    /// at once instead of at its next timeout.
+    fn check<R>(
+        &self,
+        state: &mut State,
+        done: &mut impl FnMut(&mut State) -> Option<R>,
+    ) -> Option<R> {
+        let revision = state.revision;
+        let outcome = done(state);
+        if state.revision != revision {
+            self.changed.notify_all();
+            self.generation.send_modify(|g| *g = g.wrapping_add(1));
+        }
+        outcome
     }
 
     /// Delivers a control. Never blocks beyond taking the lock briefly, so control handlers stay

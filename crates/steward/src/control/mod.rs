@@ -6,11 +6,18 @@
 //! by step, undoing what it did if a step fails.
 
 mod error;
+mod native;
 mod plan;
 mod request;
 mod status;
 
+pub mod scm;
+#[cfg(unix)]
+pub mod systemd;
+
 pub use error::ControlError;
+#[cfg(any(windows, unix))]
+pub use native::native;
 pub use status::{ServiceState, ServiceStatus, account_name};
 
 pub use plan::{Origin, Plan, PlannedStep};
