@@ -15,6 +15,7 @@ APT_PACKAGES=(
   systemd                     # a real user manager for end-to-end tests; systemd-analyze
   util-linux                  # unshare, for the systemd bench's private mount namespace
   procps                      # ps, used by tests that check no process is left behind
+  faketime                    # libfaketime: the supervisor's timing survives wall-clock jumps
 )
 
 step() { printf '\n==> %s\n' "$*"; }

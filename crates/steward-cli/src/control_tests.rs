@@ -1,0 +1,204 @@
+//! The control verbs against a fake service manager that records what it was asked.
+
+use std::cell::RefCell;
+use std::path::Path;
+
+use steward::control::{Account, Origin, Plan, StartType};
+
+use super::*;
+
+#[derive(Default)]
+struct Fake {
+    calls: RefCell<Vec<String>>,
+    stop_error: Option<fn(&str) -> ControlError>,
+}
+
+impl ServiceManager for Fake {
+    type Action = String;
+
+    fn plan_install(
+        &self,
+        request: &InstallRequest,
+        mode: InstallMode,
+    ) -> Result<Plan<String>, ControlError> {
+        let mut plan = Plan::new(request.name.clone());
+        plan.push(
+            Origin::Explicit,
+            format!("create service ({mode:?})"),
+            "create".into(),
+        );
+        Ok(plan)
+    }
+
+    fn execute(&self, plan: &Plan<String>) -> Result<(), ControlError> {
+        self.calls
+            .borrow_mut()
+            .push(format!("execute {}", plan.steps.len()));
+        Ok(())
+    }
+
+    fn uninstall(&self, name: &str, stop_timeout: Duration) -> Result<(), ControlError> {
+        self.calls
+            .borrow_mut()
+            .push(format!("uninstall {name} {stop_timeout:?}"));
+        Ok(())
+    }
+
+    fn start(&self, name: &str, wait: Option<Duration>) -> Result<ServiceStatus, ControlError> {
+        self.calls
+            .borrow_mut()
+            .push(format!("start {name} {wait:?}"));
+        Ok(running(name))
+    }
+
+    fn stop(&self, name: &str, wait: Option<Duration>) -> Result<ServiceStatus, ControlError> {
+        self.calls
+            .borrow_mut()
+            .push(format!("stop {name} {wait:?}"));
+        match self.stop_error {
+            Some(error) => Err(error(name)),
+            None => Ok(ServiceStatus {
+                state: Some(ServiceState::Stopped),
+                pid: None,
+                ..running(name)
+            }),
+        }
+    }
+
+    fn status(&self, name: &str) -> Result<ServiceStatus, ControlError> {
+        Ok(running(name))
+    }
+}
+
+fn running(name: &str) -> ServiceStatus {
+    ServiceStatus {
+        state: Some(ServiceState::Running),
+        installed: true,
+        pid: Some(42),
+        start_type: Some(StartType::Auto),
+        account: Some(r"NT AUTHORITY\LocalService".into()),
+        ..ServiceStatus::not_installed(name)
+    }
+}
+
+fn config(extra: &str) -> Config {
+    let text = format!("[service]\nname = \"web\"\n{extra}[program]\ncommand = \"/bin/web\"\n");
+    steward_config::check_str(&text, Path::new("/srv/web/steward.toml")).unwrap()
+}
+
+#[test]
+fn install_request_runs_this_binary_with_the_absolute_config() {
+    let request = install_request(&config(""), "/opt/steward/steward".into());
+    assert_eq!(request.executable, Path::new("/opt/steward/steward"));
+    assert_eq!(
+        request.arguments,
+        ["run", "--config", "/srv/web/steward.toml"]
+    );
+    assert_eq!(request.display_name, "web");
+    assert_eq!(request.start, Setting::default_value(StartType::Auto));
+    assert_eq!(
+        request.account,
+        Setting::default_value(Account::LocalService)
+    );
+    assert_eq!(
+        request.stop_timeout.unwrap().value,
+        Duration::from_secs(10 + 5 + 5)
+    );
+    assert_eq!(request.sid_type.unwrap().origin, Origin::Default);
+}
+
+#[test]
+fn settings_written_in_the_config_are_explicit() {
+    let request = install_request(
+        &config("start = \"manual\"\naccount = 'CORP\\svc'\n"),
+        "/x".into(),
+    );
+    assert_eq!(request.start, Setting::explicit(StartType::Manual));
+    assert_eq!(
+        request.account,
+        Setting::explicit(Account::User(r"CORP\svc".into()))
+    );
+}
+
+#[test]
+fn install_print_changes_nothing() {
+    let fake = Fake::default();
+    let request = install_request(&config(""), "/x".into());
+    let printed = install(&fake, &request, true, true).unwrap();
+    assert_eq!(
+        printed,
+        "plan for service 'web':\n  1. create service (CreateOrUpdate)"
+    );
+    assert!(fake.calls.borrow().is_empty());
+    let done = install(&fake, &request, false, false).unwrap();
+    assert_eq!(
+        done,
+        "installed service 'web': /x run --config /srv/web/steward.toml"
+    );
+    assert_eq!(*fake.calls.borrow(), ["execute 1"]);
+}
+
+#[test]
+fn timeout_implies_wait_and_restart_always_waits_for_the_stop() {
+    let fake = Fake::default();
+    let no_wait = WaitArgs {
+        wait: false,
+        timeout: None,
+    };
+    let timeout = WaitArgs {
+        wait: false,
+        timeout: Some(Duration::from_secs(5)),
+    };
+    start(&fake, "web", &no_wait).unwrap();
+    stop(&fake, "web", &timeout).unwrap();
+    restart(&fake, "web", &no_wait).unwrap();
+    uninstall(&fake, "web", None).unwrap();
+    assert_eq!(
+        *fake.calls.borrow(),
+        [
+            "start web None",
+            "stop web Some(5s)",
+            "stop web Some(30s)",
+            "start web None",
+            "uninstall web 30s",
+        ]
+    );
+}
+
+#[test]
+fn restart_of_a_stopped_service_starts_it() {
+    let fake = Fake {
+        stop_error: Some(|name| ControlError::NotRunning(name.into())),
+        ..Fake::default()
+    };
+    let line = restart(
+        &fake,
+        "web",
+        &WaitArgs {
+            wait: true,
+            timeout: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        line,
+        r"restarted 'web': running (pid 42), start auto, account NT AUTHORITY\LocalService"
+    );
+}
+
+#[test]
+fn status_text_and_json() {
+    let fake = Fake::default();
+    assert_eq!(
+        status(&fake, "web", false).unwrap(),
+        r"'web': running (pid 42), start auto, account NT AUTHORITY\LocalService"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&status(&fake, "web", true).unwrap()).unwrap();
+    assert_eq!(json["state"], "running");
+    assert_eq!(json["pid"], 42);
+    assert_eq!(
+        describe(&ServiceStatus::not_installed("x")),
+        "'x': not installed"
+    );
+}

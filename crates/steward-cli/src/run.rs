@@ -1,0 +1,235 @@
+//! `steward run`: the resolved config becomes a supervisor, run as the service (or in the
+//! foreground) by the steward runtime.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use steward::{Exit, Failure, Mode, ServiceSpec};
+use steward_config::{Config, Policy};
+use steward_supervise::{
+    Hook, Hooks, Outcome, ProgramSpec, RestartMode, RestartPolicy, StartLimit, Supervisor,
+};
+
+use crate::check::InvalidConfig;
+
+/// The exit code of `run` when the config is invalid (`EX_CONFIG` of sysexits.h, systemd's
+/// `EXIT_CONFIG`), so it is told apart from the program's own codes.
+pub const CONFIG_ERROR_CODE: u32 = 78;
+
+/// Margin added to the program's stop timeout and post-stop hook for the runtime's grace period,
+/// so the supervisor always finishes its own stop first.
+const GRACE_MARGIN: Duration = Duration::from_secs(5);
+
+/// What `run` supervises: a config file, or the quick form's program and arguments.
+pub enum Source<'a> {
+    /// `run --config FILE`.
+    File(&'a Path),
+    /// `run -- PROGRAM ARGS...`.
+    Quick(&'a [OsString]),
+}
+
+/// Loads the config and supervises its program until stopped. A config with errors still goes
+/// through the runtime (so the service manager gets a proper failed status), ending with
+/// [`CONFIG_ERROR_CODE`] after every error was printed.
+pub fn run(source: Source<'_>) -> anyhow::Result<Exit> {
+    let (config, quick_args) = match source {
+        Source::Quick([program, args @ ..]) => {
+            let dir = std::env::current_dir().context("cannot read the current directory")?;
+            let config = Config::for_program(Path::new(program), Vec::new(), &dir);
+            (config, Some(args.to_vec()))
+        }
+        Source::Quick([]) => bail!("no program given after `--`"),
+        Source::File(path) => match crate::check::load(path) {
+            Ok(config) => (config, None),
+            Err(invalid) => return Ok(fail_with_invalid_config(invalid)),
+        },
+    };
+    let Some(program) = &config.program else {
+        bail!(
+            "{}: no [program] table: nothing to run (a service written with the steward library runs itself)",
+            config.file.display()
+        );
+    };
+    let mut program_spec = program_spec(program);
+    if let Some(args) = quick_args {
+        program_spec.args = args;
+    }
+    let supervisor = Supervisor::new(program_spec)
+        .restart(restart_policy(&config.restart))
+        .hooks(hooks(&config.hooks));
+    let exit = steward::run_with(
+        service_spec(&config),
+        Mode::Auto,
+        move |ctx| match supervisor.run(&ctx)? {
+            Outcome::Failed { code, reason } => {
+                Err(Failure::msg(format!("{reason} (exit code {code})")).with_exit_code(code))
+            }
+            Outcome::Stopped | Outcome::Exited { .. } => Ok(()),
+        },
+    );
+    Ok(exit)
+}
+
+/// Prints every error, then reports the failure through the runtime.
+fn fail_with_invalid_config(invalid: InvalidConfig) -> Exit {
+    crate::print_config_errors(&invalid);
+    let message = format!("invalid config {invalid}");
+    steward::run_with(ServiceSpec::new("steward"), Mode::Auto, move |_ctx| {
+        Err(Failure::msg(message).with_exit_code(CONFIG_ERROR_CODE))
+    })
+}
+
+/// The service as the runtime sees it: names, and a grace period that covers the supervisor's
+/// own stop (the program's stop timeout, then the post-stop hook).
+pub fn service_spec(config: &Config) -> ServiceSpec {
+    let mut spec = ServiceSpec::new(&config.service.name)
+        .display_name(&config.service.display_name)
+        .shutdown_grace(grace(config));
+    if let Some(description) = &config.service.description {
+        spec = spec.description(description);
+    }
+    spec
+}
+
+/// How long the supervisor may take to stop: stop timeout + post-stop hook + a margin.
+pub fn grace(config: &Config) -> Duration {
+    let stop = config
+        .program
+        .as_ref()
+        .map_or(steward_config::DEFAULT_STOP_TIMEOUT, |p| p.stop_timeout);
+    let hook = config
+        .hooks
+        .post_stop
+        .as_ref()
+        .map_or(Duration::ZERO, |h| h.timeout);
+    stop + hook + GRACE_MARGIN
+}
+
+/// `[program]` as the supervisor takes it.
+pub fn program_spec(program: &steward_config::Program) -> ProgramSpec {
+    let mut spec = ProgramSpec::new(&program.command)
+        .args(&program.args)
+        .cwd(&program.cwd)
+        .stop_timeout(program.stop_timeout)
+        .stop_signal(program.stop_signal.linux_number());
+    for (key, value) in &program.env {
+        spec = spec.env(key, value);
+    }
+    spec
+}
+
+/// `[restart]` as the supervisor takes it.
+pub fn restart_policy(restart: &steward_config::Restart) -> RestartPolicy {
+    RestartPolicy {
+        mode: match restart.policy {
+            Policy::Always => RestartMode::Always,
+            Policy::OnFailure => RestartMode::OnFailure,
+            Policy::Never => RestartMode::Never,
+        },
+        success_codes: restart.success_codes.clone(),
+        delay: restart.delay,
+        multiplier: restart.multiplier,
+        max_delay: restart.max_delay,
+        jitter: restart.jitter,
+        start_limit: Some(StartLimit {
+            burst: restart.start_limit.burst,
+            interval: restart.start_limit.interval,
+        }),
+        reset_after: restart.reset_after,
+    }
+}
+
+/// `[hooks]` as the supervisor takes them.
+pub fn hooks(hooks: &steward_config::Hooks) -> Hooks {
+    let hook = |h: &steward_config::Hook| Hook::new(&h.command).args(&h.args).timeout(h.timeout);
+    Hooks {
+        pre_start: hooks.pre_start.as_ref().map(hook),
+        post_stop: hooks.post_stop.as_ref().map(hook),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = r#"
+[service]
+name = "web"
+description = "Serves"
+[program]
+command = "/bin/web"
+args = ["--port", "8080"]
+env = { A = "1" }
+stop_timeout = "7s"
+stop_signal = "SIGINT"
+[restart]
+policy = "always"
+delay = "1s"
+max_delay = "1m"
+jitter = 0.0
+start_limit = { burst = 3, interval = "10s" }
+success_codes = [0, 2]
+[hooks]
+pre_start = { command = "/bin/true", timeout = "3s" }
+post_stop = { command = "/bin/true", args = ["x"], timeout = "4s" }
+"#;
+
+    fn config() -> Config {
+        steward_config::check_str(CONFIG, Path::new("/srv/web/steward.toml")).unwrap()
+    }
+
+    #[test]
+    fn program_maps_every_setting() {
+        let config = config();
+        let spec = program_spec(config.program.as_ref().unwrap());
+        assert_eq!(spec.command, Path::new("/bin/web"));
+        assert_eq!(spec.args, ["--port", "8080"]);
+        assert_eq!(spec.cwd.as_deref(), Some(Path::new("/srv/web")));
+        assert_eq!(spec.env, [("A".into(), "1".into())]);
+        assert_eq!(spec.stop_timeout, Duration::from_secs(7));
+        assert_eq!(spec.stop_signal, 2);
+    }
+
+    #[test]
+    fn restart_maps_every_setting() {
+        let policy = restart_policy(&config().restart);
+        assert_eq!(policy.mode, RestartMode::Always);
+        assert_eq!(policy.success_codes, [0, 2]);
+        assert_eq!(policy.delay, Duration::from_secs(1));
+        assert_eq!(policy.max_delay, Duration::from_secs(60));
+        assert_eq!(policy.multiplier, 2.0);
+        assert_eq!(policy.jitter, 0.0);
+        assert_eq!(
+            policy.start_limit,
+            Some(StartLimit {
+                burst: 3,
+                interval: Duration::from_secs(10)
+            })
+        );
+    }
+
+    #[test]
+    fn defaults_agree_with_the_supervisor() {
+        let config = steward_config::check_str(
+            "[service]\nname = \"a\"\n[program]\ncommand = \"x\"\n",
+            Path::new("/srv/steward.toml"),
+        )
+        .unwrap();
+        assert_eq!(restart_policy(&config.restart), RestartPolicy::default());
+    }
+
+    #[test]
+    fn hooks_map_and_grace_covers_the_stop() {
+        let config = config();
+        let hooks = hooks(&config.hooks);
+        assert_eq!(hooks.pre_start.unwrap().timeout, Duration::from_secs(3));
+        assert_eq!(hooks.post_stop.unwrap().args, ["x"]);
+        assert_eq!(grace(&config), Duration::from_secs(7 + 4 + 5));
+        let spec = service_spec(&config);
+        assert_eq!(spec.name(), "web");
+        assert_eq!(spec.description_text(), Some("Serves"));
+        assert_eq!(spec.grace(), Duration::from_secs(16));
+    }
+}

@@ -1,0 +1,51 @@
+//! Supervise a child program as a service: spawn it contained, restart it per policy, stop its
+//! whole process tree, and record what happened in a state file.
+//!
+//! The restart logic is an explicit state machine ([`machine`]): a pure function from a state, an
+//! event and the current monotonic time to the next state and a list of actions. The
+//! [`Supervisor`] loop only waits for events (child exit, stop request, timer) and executes the
+//! actions through a platform backend:
+//!
+//! * **Linux**: the child runs in its own process group; the supervisor is a child subreaper, so
+//!   double-forked grandchildren are reparented to it and are still killed and reaped; the child
+//!   gets `PR_SET_PDEATHSIG(SIGKILL)`. A stop sends the configured signal (default `SIGTERM`) to
+//!   the group, then after `stop_timeout` `SIGKILL` to the group and to every adopted descendant.
+//!   No signal ever goes to a PID the supervisor does not own (see `sys/unix/mod.rs`). When the
+//!   process may create a cgroup (root, cgroup v2 with `cgroup.kill`), the tree also runs in a
+//!   cgroup of its own that a guardian process kills if the supervisor dies, even by `SIGKILL`;
+//!   otherwise the parent-death signal is a best effort (it does not reach grandchildren). One
+//!   supervisor per process: it reaps every child of the process outside the process's own
+//!   group, and it makes the process a child subreaper for good.
+//! * **Windows**: not implemented yet; [`Supervisor::run`] returns [`SuperviseError::Unsupported`].
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use steward_supervise::{ProgramSpec, RestartPolicy, Supervisor, Outcome};
+//!
+//! fn main() -> steward::Exit {
+//!     let program = ProgramSpec::new("/usr/bin/my-app").arg("--port").arg("8080");
+//!     let supervisor = Supervisor::new(program).restart(RestartPolicy::default());
+//!     steward::run(steward::ServiceSpec::new("my-app"), move |ctx| {
+//!         match supervisor.run(&ctx)? {
+//!             Outcome::Failed { code, reason } => {
+//!                 Err(steward::Failure::msg(reason.to_string()).with_exit_code(code))
+//!             }
+//!             _ => Ok(()),
+//!         }
+//!     })
+//! }
+//! ```
+
+mod error;
+mod hooks;
+pub mod machine;
+mod spec;
+mod state_file;
+mod supervisor;
+mod sys;
+
+pub use error::SuperviseError;
+pub use machine::{ExitStatus, FailReason, Outcome, StateName};
+pub use spec::{Hook, Hooks, Priority, ProgramSpec, RestartMode, RestartPolicy, StartLimit};
+pub use state_file::{StateRecord, read_state_file};
+pub use supervisor::Supervisor;

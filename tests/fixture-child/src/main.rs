@@ -1,0 +1,126 @@
+//! `fixture-child`: a program for the supervisor's tests.
+//!
+//! ```text
+//! fixture-child [--pid-file FILE] [--record FILE] [--ignore-stop] [--spawn-grandchild FILE]
+//!               [--ready-after DUR] [--spew N] [--exit N | --hang]
+//! ```
+//!
+//! Steps run in this order: write the PID file; append `<pid> <monotonic ns>` to the record
+//! file; ignore the stop request (SIGTERM/SIGINT, or Ctrl-C on Windows); double-fork a grandchild
+//! (in its own session on Unix) that writes its PID to FILE and sleeps; sleep DUR (`250ms`, `2s`)
+//! and print `ready`; print N numbered lines; then exit with N (default 0) or hang forever.
+
+mod sys;
+
+use std::io::Write;
+use std::time::Duration;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, file] = args.as_slice() {
+        if flag == "--be-grandchild" {
+            be_grandchild(file);
+        }
+        if flag == "--be-middle" {
+            spawn_grandchild(file);
+            return;
+        }
+    }
+    if let Err(message) = run(&args) {
+        eprintln!("fixture-child: {message}");
+        std::process::exit(2);
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let mut exit = 0;
+    let mut hang = false;
+    let mut iter = args.iter();
+    while let Some(flag) = iter.next() {
+        let mut value = || iter.next().cloned().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--pid-file" => write_file(&value()?, &std::process::id().to_string())?,
+            "--record" => {
+                let line = format!("{} {}\n", std::process::id(), sys::monotonic_ns());
+                append(&value()?, &line)?;
+            }
+            "--ignore-stop" => sys::ignore_stop(),
+            "--spawn-grandchild" => {
+                let file = value()?;
+                let me = std::env::current_exe().map_err(|e| e.to_string())?;
+                let status = std::process::Command::new(me)
+                    .args(["--be-middle", &file])
+                    .status()
+                    .map_err(|e| e.to_string())?;
+                if !status.success() {
+                    return Err("the middle process failed".into());
+                }
+            }
+            "--ready-after" => {
+                std::thread::sleep(parse_duration(&value()?)?);
+                println!("ready");
+            }
+            "--spew" => {
+                let n: u64 = value()?.parse().map_err(|_| "--spew needs a number")?;
+                let mut out = std::io::stdout().lock();
+                for i in 1..=n {
+                    writeln!(out, "line {i}").map_err(|e| e.to_string())?;
+                }
+                out.flush().map_err(|e| e.to_string())?;
+            }
+            "--exit" => exit = value()?.parse().map_err(|_| "--exit needs a number")?,
+            "--hang" => hang = true,
+            other => return Err(format!("unknown flag {other}")),
+        }
+    }
+    if hang {
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
+    std::process::exit(exit);
+}
+
+/// The middle process of the double fork: starts the grandchild detached, then exits.
+fn spawn_grandchild(file: &str) {
+    let me = std::env::current_exe().expect("current exe");
+    let mut command = std::process::Command::new(me);
+    command.args(["--be-grandchild", file]);
+    sys::detach(&mut command);
+    // Deliberately not waited for: this process exits at once, orphaning the grandchild (the
+    // double fork the supervisor must still contain).
+    let grandchild = command.spawn().expect("spawning the grandchild");
+    std::mem::forget(grandchild);
+}
+
+fn be_grandchild(file: &str) -> ! {
+    write_file(file, &std::process::id().to_string()).expect("writing the grandchild pid");
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
+fn write_file(path: &str, text: &str) -> Result<(), String> {
+    let temp = format!("{path}.tmp");
+    std::fs::write(&temp, text).map_err(|e| format!("{temp}: {e}"))?;
+    std::fs::rename(&temp, path).map_err(|e| format!("{path}: {e}"))
+}
+
+fn append(path: &str, text: &str) -> Result<(), String> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("{path}: {e}"))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| format!("{path}: {e}"))
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("bad duration {text}");
+    if let Some(ms) = text.strip_suffix("ms") {
+        return ms.parse().map(Duration::from_millis).map_err(|_| bad());
+    }
+    let secs = text.strip_suffix('s').ok_or_else(bad)?;
+    secs.parse().map(Duration::from_secs_f64).map_err(|_| bad())
+}

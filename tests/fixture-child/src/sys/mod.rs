@@ -1,0 +1,11 @@
+//! Platform backends for the fixture.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub use unix::{detach, ignore_stop, monotonic_ns};
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use windows::{detach, ignore_stop, monotonic_ns};
