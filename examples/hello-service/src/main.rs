@@ -18,10 +18,8 @@ use tracing::info;
 const LOG_INTERVAL: Duration = Duration::from_secs(5);
 
 fn main() -> steward::Exit {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
+    // The Event Log on Windows, journald or syslog on Linux, and stderr in a terminal.
+    let _log = steward_log::init("hello-service");
     let spec = ServiceSpec::new("hello-service")
         .display_name("Hello Service")
         .description("Says it is running every five seconds; a steward example")
@@ -34,7 +32,10 @@ fn main() -> steward::Exit {
 /// and logs on schedule.
 fn serve(ctx: Context) -> Result<(), Failure> {
     ctx.ready();
-    info!("Service started");
+    info!(
+        event_id = steward_log::EventId::SERVICE_STARTED.get(),
+        "Service started"
+    );
     let mut paused = false;
     let mut next_log = Instant::now() + LOG_INTERVAL;
     loop {
