@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use steward::control::{
-    self, ControlError, FailureAction, FailureActions, InstallMode, InstallRequest, ServiceManager,
-    ServiceSidType, ServiceState, ServiceStatus, Setting,
+    self, ControlError, FailureAction, FailureActions, InstallMode, InstallRequest, Plan,
+    ServiceManager, ServiceSidType, ServiceState, ServiceStatus, Setting,
 };
 use steward_config::{Config, Origin};
 
@@ -83,7 +83,7 @@ pub fn install<M: ServiceManager>(
     };
     let plan = manager.plan_install(request, mode)?;
     if print {
-        return Ok(plan.to_string().trim_end().to_owned());
+        return Ok(printed_plan(&plan));
     }
     manager.execute(&plan)?;
     let done = if force {
@@ -97,6 +97,25 @@ pub fn install<M: ServiceManager>(
         request.executable.display(),
         request.arguments.join(" ")
     ))
+}
+
+/// The plan as `--print` shows it: the numbered steps, then every file a step would write (a
+/// systemd unit) in full, under a `--- <path> ---` line.
+fn printed_plan<A: serde::Serialize>(plan: &Plan<A>) -> String {
+    let mut out = plan.to_string().trim_end().to_owned();
+    for step in &plan.steps {
+        let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&step.action) else {
+            continue;
+        };
+        if let Some(contents) = fields.get("contents").and_then(|v| v.as_str()) {
+            let path = fields
+                .get("path")
+                .and_then(|v| v.as_str())
+                .unwrap_or("file");
+            out.push_str(&format!("\n--- {path} ---\n{}", contents.trim_end()));
+        }
+    }
+    out
 }
 
 /// `uninstall NAME`.
@@ -147,24 +166,6 @@ pub fn restart<M: ServiceManager>(
     }
     let status = manager.start(name, wait(args))?;
     Ok(format!("restarted {}", describe(&status)))
-}
-
-/// `status NAME [--json]`.
-pub fn status<M: ServiceManager>(
-    manager: &M,
-    name: &str,
-    json: bool,
-) -> Result<String, ControlError> {
-    let status = manager.status(name)?;
-    if json {
-        serde_json::to_string(&status).map_err(|error| ControlError::Os {
-            service: name.to_owned(),
-            operation: "render the status as JSON".into(),
-            source: std::io::Error::other(error),
-        })
-    } else {
-        Ok(describe(&status))
-    }
 }
 
 /// A snake_case name as the JSON form spells it.

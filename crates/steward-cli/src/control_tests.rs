@@ -189,16 +189,67 @@ fn restart_of_a_stopped_service_starts_it() {
 #[test]
 fn status_text_and_json() {
     let fake = Fake::default();
+    let text = crate::status::status(&fake, "web", false, &[]).unwrap();
     assert_eq!(
-        status(&fake, "web", false).unwrap(),
-        r"'web': running (pid 42), start auto, account NT AUTHORITY\LocalService"
+        text,
+        "service  web\nstate    running (pid 42)\nstart    auto\naccount  NT AUTHORITY\\LocalService"
     );
     let json: serde_json::Value =
-        serde_json::from_str(&status(&fake, "web", true).unwrap()).unwrap();
+        serde_json::from_str(&crate::status::status(&fake, "web", true, &[]).unwrap()).unwrap();
     assert_eq!(json["state"], "running");
     assert_eq!(json["pid"], 42);
+    assert!(json["supervisor"].is_null());
     assert_eq!(
         describe(&ServiceStatus::not_installed("x")),
         "'x': not installed"
+    );
+}
+
+#[test]
+fn status_reads_the_first_state_file_that_exists() {
+    let dir = std::env::temp_dir().join(format!("steward-cli-status-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let missing = dir.join("missing.json");
+    let present = dir.join("state.json");
+    std::fs::write(
+        &present,
+        r#"{"state":"backoff","pid":null,"restarts":4,"last_exit_code":3,
+            "last_exit":{"code":3},"last_exit_unix_ms":0,"updated_unix_ms":0,"supervisor_pid":7}"#,
+    )
+    .unwrap();
+    let json =
+        crate::status::status(&Fake::default(), "web", true, &[missing, present.clone()]).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["supervisor"]["state"], "backoff");
+    assert_eq!(json["supervisor"]["restarts"], 4);
+    assert_eq!(json["supervisor"]["last_exit_code"], 3);
+    assert!(json["supervisor"]["last_exit_signal"].is_null());
+    assert_eq!(json["supervisor"]["state_file"], present.to_str().unwrap());
+    std::fs::write(&present, "not json").unwrap();
+    let json = crate::status::status(&Fake::default(), "web", true, &[present]).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(
+        json["supervisor"].is_null(),
+        "an unreadable file is skipped"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn install_print_shows_the_files_a_step_writes() {
+    let mut plan = Plan::new("web");
+    plan.push(
+        Origin::Explicit,
+        "write unit file /u/web.service",
+        serde_json::json!({"step": "write_unit", "path": "/u/web.service", "contents": "[Unit]\nDescription=web\n"}),
+    );
+    plan.push(
+        Origin::Default,
+        "enable web.service",
+        serde_json::json!({"step": "enable", "unit": "web.service"}),
+    );
+    assert_eq!(
+        printed_plan(&plan),
+        "plan for service 'web':\n  1. write unit file /u/web.service\n  2. enable web.service (default)\n--- /u/web.service ---\n[Unit]\nDescription=web"
     );
 }

@@ -6,6 +6,9 @@ mod check;
 mod cli;
 mod control;
 mod run;
+mod state;
+mod status;
+mod sys;
 
 use std::process::{ExitCode, Termination};
 
@@ -91,7 +94,10 @@ fn dispatch(verb: Verb) -> anyhow::Result<Done> {
         Verb::Start { name, wait } => control::start(&manager(), &name, &wait)?,
         Verb::Stop { name, wait } => control::stop(&manager(), &name, &wait)?,
         Verb::Restart { name, wait } => control::restart(&manager(), &name, &wait)?,
-        Verb::Status { name, json } => control::status(&manager(), &name, json)?,
+        Verb::Status { name, json } => {
+            let candidates = state::status_state_files(&name);
+            status::status(&manager(), &name, json, &candidates)?
+        }
         Verb::Package { .. } => return Err(NotAvailable("package").into()),
     };
     Ok(Done::Line(line))

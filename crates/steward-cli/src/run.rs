@@ -52,13 +52,24 @@ pub fn run(source: Source<'_>) -> anyhow::Result<Exit> {
             config.file.display()
         );
     };
+    // The platform's log (Event Log, journald or syslog); kept for the life of the service.
+    let _log = steward_log::init(&config.service.name);
     let mut program_spec = program_spec(program);
     if let Some(args) = quick_args {
         program_spec.args = args;
     }
-    let supervisor = Supervisor::new(program_spec)
+    let mut supervisor = Supervisor::new(program_spec)
         .restart(restart_policy(&config.restart))
         .hooks(hooks(&config.hooks));
+    let state_file = crate::state::run_state_file(&config.service.name);
+    match crate::state::prepare(&state_file) {
+        Ok(()) => supervisor = supervisor.state_file(state_file),
+        Err(error) => tracing::warn!(
+            "no state file for service '{}': cannot write {}: {error}; `steward status` shows the service manager's view only",
+            config.service.name,
+            state_file.display()
+        ),
+    }
     let exit = steward::run_with(
         service_spec(&config),
         Mode::Auto,
@@ -74,6 +85,7 @@ pub fn run(source: Source<'_>) -> anyhow::Result<Exit> {
 
 /// Prints every error, then reports the failure through the runtime.
 fn fail_with_invalid_config(invalid: InvalidConfig) -> Exit {
+    let _log = steward_log::init("steward");
     crate::print_config_errors(&invalid);
     let message = format!("invalid config {invalid}");
     steward::run_with(ServiceSpec::new("steward"), Mode::Auto, move |_ctx| {
