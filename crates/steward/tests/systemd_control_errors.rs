@@ -133,8 +133,12 @@ fn access_denied_child() {
     ];
     for (operation, error) in checks {
         assert!(
-            matches!(&error, ControlError::AccessDenied { operation: o, service } if *o == operation && *service == name),
+            matches!(&error, ControlError::AccessDenied { operation: o, service, .. } if *o == operation && *service == name),
             "{error}"
+        );
+        assert_eq!(
+            error.to_string(),
+            format!("access denied: run as root to {operation} {name}")
         );
         eprintln!("{error}");
     }

@@ -8,8 +8,11 @@ use std::time::Duration;
 #[non_exhaustive]
 pub enum ControlError {
     /// The caller lacks the rights (not elevated / not root).
-    #[error("access denied: run as Administrator to {operation} {service}")]
+    #[error("access denied: run as {privileged} to {operation} {service}")]
     AccessDenied {
+        /// Who may do it on this platform: `Administrator` (Windows) or `root` (systemd's
+        /// system scope).
+        privileged: &'static str,
         /// What was attempted (`install`, `start`, ...).
         operation: &'static str,
         /// The service.

@@ -92,7 +92,11 @@ pub fn is(error: &io::Error, code: i32) -> bool {
 pub fn map_error(error: io::Error, service: &str, operation: &'static str) -> ControlError {
     let service = service.to_owned();
     match error.raw_os_error() {
-        Some(ERROR_ACCESS_DENIED) => ControlError::AccessDenied { operation, service },
+        Some(ERROR_ACCESS_DENIED) => ControlError::AccessDenied {
+            privileged: "Administrator",
+            operation,
+            service,
+        },
         Some(ERROR_SERVICE_EXISTS) => ControlError::AlreadyInstalled(service),
         Some(ERROR_SERVICE_DOES_NOT_EXIST) => ControlError::NotInstalled(service),
         Some(ERROR_SERVICE_ALREADY_RUNNING) => ControlError::AlreadyRunning(service),

@@ -169,6 +169,7 @@ fn enabled(systemd: &Systemd, service: &str) -> bool {
 fn write_error(service: &str, path: &Path, e: io::Error) -> ControlError {
     match e.kind() {
         io::ErrorKind::PermissionDenied => ControlError::AccessDenied {
+            privileged: "root",
             operation: "install",
             service: service.to_owned(),
         },

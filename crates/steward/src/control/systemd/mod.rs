@@ -188,6 +188,7 @@ impl Systemd {
         let euid = unsafe { libc::geteuid() };
         if self.scope() == Scope::System && euid != 0 {
             return Err(ControlError::AccessDenied {
+                privileged: "root",
                 operation,
                 service: service.to_owned(),
             });

@@ -165,6 +165,7 @@ pub(crate) fn classify(
         || lower.contains("permission denied")
     {
         ControlError::AccessDenied {
+            privileged: "root",
             operation,
             service: service.to_owned(),
         }
@@ -212,6 +213,7 @@ mod tests {
             matches!(
                 e,
                 ControlError::AccessDenied {
+                    privileged: "root",
                     operation: "start",
                     ..
                 }

@@ -174,6 +174,7 @@ pub(crate) fn uninstall(
     let _ = ctl.run(service, "uninstall", &["reset-failed", &name]);
     fs::remove_file(&path).map_err(|e| match e.kind() {
         io::ErrorKind::PermissionDenied => ControlError::AccessDenied {
+            privileged: "root",
             operation: "uninstall",
             service: service.to_owned(),
         },
