@@ -16,7 +16,13 @@
 //!   otherwise the parent-death signal is a best effort (it does not reach grandchildren). One
 //!   supervisor per process: it reaps every child of the process outside the process's own
 //!   group, and it makes the process a child subreaper for good.
-//! * **Windows**: not implemented yet; [`Supervisor::run`] returns [`SuperviseError::Unsupported`].
+//! * **Windows**: every child is created suspended with its own console, assigned to a Job
+//!   Object with kill-on-close (the job handle is never inherited), then resumed; the whole tree
+//!   dies with the job, so nothing survives the supervisor even after `TerminateProcess`. A stop
+//!   sends Ctrl-C to the child's console, then after `stop_timeout` terminates the job. The exit
+//!   code comes from the process handle we hold, so a PID is never looked up again. `.bat`/`.cmd`
+//!   programs run through an explicit `cmd.exe /d /c` with quoting steward controls; arguments
+//!   cmd.exe would interpret are refused (CVE-2024-24576).
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -36,6 +42,7 @@
 //! }
 //! ```
 
+pub mod capture;
 mod error;
 mod hooks;
 pub mod machine;

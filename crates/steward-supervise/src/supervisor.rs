@@ -68,6 +68,7 @@ impl Supervisor {
         if self.program.command.as_os_str().is_empty() {
             return Err(SuperviseError::InvalidSpec("the command is empty".into()));
         }
+        crate::sys::check_program(&self.program)?;
         let containment = Containment::new()?;
         let events = Events::new()?;
         let watcher = StopWatcher::start(ctx.clone(), events.waker());

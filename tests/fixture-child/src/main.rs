@@ -9,6 +9,10 @@
 //! file; ignore the stop request (SIGTERM/SIGINT, or Ctrl-C on Windows); double-fork a grandchild
 //! (in its own session on Unix) that writes its PID to FILE and sleeps; sleep DUR (`250ms`, `2s`)
 //! and print `ready`; print N numbered lines; then exit with N (default 0) or hang forever.
+//!
+//! Two helper commands for tests that cannot inspect processes from outside (Wine):
+//! `fixture-child pid-alive PID` exits 0 and prints `alive` while PID runs, else exits 1 and
+//! prints `gone`; `fixture-child kill PID` kills PID at once (`TerminateProcess`, `SIGKILL`).
 
 mod sys;
 
@@ -24,6 +28,22 @@ fn main() {
         if flag == "--be-middle" {
             spawn_grandchild(file);
             return;
+        }
+        if flag == "pid-alive" || flag == "kill" {
+            let Ok(pid) = file.parse::<u32>() else {
+                eprintln!("fixture-child: {flag} needs a pid");
+                std::process::exit(2);
+            };
+            if flag == "kill" {
+                if let Err(e) = sys::kill(pid) {
+                    eprintln!("fixture-child: kill {pid}: {e}");
+                    std::process::exit(1);
+                }
+                return;
+            }
+            let alive = sys::pid_alive(pid);
+            println!("{}", if alive { "alive" } else { "gone" });
+            std::process::exit(if alive { 0 } else { 1 });
         }
     }
     if let Err(message) = run(&args) {

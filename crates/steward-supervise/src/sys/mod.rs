@@ -2,7 +2,10 @@
 //!
 //! Both backends export the same items with the same signatures:
 //!
-//! * `Containment::new()`: per-run setup (Linux: child subreaper, cgroup guardian);
+//! * `check_program(&ProgramSpec)`: refuses, before anything runs, a program the platform
+//!   cannot start safely (Windows: unsafe arguments of a `.bat`/`.cmd` file);
+//! * `Containment::new()`: per-run setup (Linux: child subreaper, cgroup guardian; Windows: a
+//!   console control handler);
 //! * `Containment::spawn(&ProgramSpec) -> io::Result<Child>`;
 //!   `Child::{pid, graceful_stop, kill_tree, finish}`;
 //! * `Events` (the loop's wait: child exit, wake-up, timeout) and its cloneable `Waker`.
@@ -12,10 +15,28 @@ mod unix;
 #[cfg(unix)]
 pub(crate) use unix::{Child, Containment, Events, Waker};
 
+/// Unix starts programs with `execve` and an argument vector: nothing to refuse.
+#[cfg(unix)]
+pub(crate) fn check_program(
+    _spec: &crate::spec::ProgramSpec,
+) -> Result<(), crate::error::SuperviseError> {
+    Ok(())
+}
+
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
-pub(crate) use windows::{Child, Containment, Events, Waker};
+pub(crate) use windows::{Child, Containment, Events, Waker, check_program};
+
+// Windows command lines are built by plain code, compiled and unit-tested on every platform.
+#[cfg_attr(
+    not(windows),
+    allow(
+        dead_code,
+        reason = "used by the Windows backend, unit-tested everywhere"
+    )
+)]
+mod windows_args;
 
 /// Why the loop's wait returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

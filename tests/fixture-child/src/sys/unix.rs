@@ -29,3 +29,17 @@ pub fn monotonic_ns() -> u128 {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
     t.tv_sec as u128 * 1_000_000_000 + t.tv_nsec as u128
 }
+
+/// Whether a process with this PID exists (a zombie counts).
+pub fn pid_alive(pid: u32) -> bool {
+    rustix::process::Pid::from_raw(pid as i32)
+        .is_some_and(|pid| rustix::process::test_kill_process(pid).is_ok())
+}
+
+/// Sends SIGKILL to PID.
+pub fn kill(pid: u32) -> std::io::Result<()> {
+    let pid =
+        rustix::process::Pid::from_raw(pid as i32).ok_or_else(|| std::io::Error::other("pid 0"))?;
+    rustix::process::kill_process(pid, rustix::process::Signal::KILL)?;
+    Ok(())
+}

@@ -1,29 +1,83 @@
-//! Windows: console control events, detached processes and the tick count.
+//! Windows: console control events, detached processes, process handles and the performance
+//! counter.
 
 use std::os::windows::process::CommandExt;
 use std::process::Command;
 
+use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, WAIT_TIMEOUT};
 use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
+use windows_sys::Win32::System::Performance::{QueryPerformanceCounter, QueryPerformanceFrequency};
+use windows_sys::Win32::System::Threading::{
+    DETACHED_PROCESS, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SYNCHRONIZE,
+    PROCESS_TERMINATE, TerminateProcess, WaitForSingleObject,
+};
 
-/// Makes Ctrl-C and Ctrl-Break do nothing.
+/// Makes Ctrl-C do nothing: a null handler with TRUE sets the process's "ignore Ctrl-C" flag
+/// (Ctrl-Break, which Wine 8 cannot generate anyway, still ends the process).
 pub fn ignore_stop() {
     // SAFETY: a null handler with TRUE only sets the process's "ignore Ctrl-C" flag.
-    unsafe {
-        SetConsoleCtrlHandler(None, 1);
-    }
+    let ok = unsafe { SetConsoleCtrlHandler(None, 1) };
+    assert!(ok != 0, "SetConsoleCtrlHandler(NULL, TRUE) failed");
 }
 
-/// Starts the command detached from the parent's console.
+/// Starts the command detached from the parent's console (it still inherits the parent's job:
+/// that is what the supervisor relies on).
 pub fn detach(command: &mut Command) {
-    const DETACHED_PROCESS: u32 = 0x0000_0008;
     command.creation_flags(DETACHED_PROCESS);
 }
 
-/// A monotonic time in nanoseconds (since an arbitrary start).
+/// The performance counter in nanoseconds: monotonic and the same clock in every process, so
+/// records of successive runs can be compared.
 pub fn monotonic_ns() -> u128 {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    START
-        .get_or_init(std::time::Instant::now)
-        .elapsed()
-        .as_nanos()
+    let (mut count, mut frequency) = (0i64, 0i64);
+    // SAFETY: both out-pointers are live i64s; these calls cannot fail on XP and later.
+    unsafe {
+        QueryPerformanceCounter(&mut count);
+        QueryPerformanceFrequency(&mut frequency);
+    }
+    count as u128 * 1_000_000_000 / frequency.max(1) as u128
+}
+
+/// A process handle, closed on drop.
+struct Process(HANDLE);
+
+impl Process {
+    fn open(pid: u32, access: u32) -> std::io::Result<Process> {
+        // SAFETY: a plain access mask and process id; the handle is not inheritable.
+        let handle = unsafe { OpenProcess(access, 0, pid) };
+        if handle.is_null() {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(Process(handle))
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from OpenProcess and is closed once.
+        unsafe { CloseHandle(self.0) };
+    }
+}
+
+/// Whether PID names a running process (it can be opened and is not signalled).
+pub fn pid_alive(pid: u32) -> bool {
+    match Process::open(pid, PROCESS_SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION) {
+        Ok(p) => {
+            // SAFETY: the handle is open; a zero timeout only polls.
+            let state = unsafe { WaitForSingleObject(p.0, 0) };
+            state == WAIT_TIMEOUT
+        }
+        Err(_) => false,
+    }
+}
+
+/// Ends PID at once (`TerminateProcess`, exit code 1).
+pub fn kill(pid: u32) -> std::io::Result<()> {
+    let process = Process::open(pid, PROCESS_TERMINATE)?;
+    // SAFETY: the handle is open with PROCESS_TERMINATE access.
+    if unsafe { TerminateProcess(process.0, 1) } == 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
