@@ -34,3 +34,43 @@ pub(crate) fn run_hook(hook: &Hook) -> u32 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shell(script: &str, timeout: Duration) -> Hook {
+        Hook {
+            command: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into()],
+            timeout,
+        }
+    }
+
+    #[test]
+    fn a_hook_reports_its_exit_code() {
+        assert_eq!(run_hook(&shell("exit 0", Duration::from_secs(10))), 0);
+        assert_eq!(run_hook(&shell("exit 3", Duration::from_secs(10))), 3);
+    }
+
+    #[test]
+    fn a_hook_that_cannot_start_counts_as_127() {
+        let missing = Hook {
+            command: "/nonexistent/steward-hook".into(),
+            args: Vec::new(),
+            timeout: Duration::from_secs(10),
+        };
+        assert_eq!(run_hook(&missing), 127);
+    }
+
+    #[test]
+    fn a_hook_past_its_timeout_is_killed_and_counts_as_124() {
+        let started = Instant::now();
+        assert_eq!(
+            run_hook(&shell("exec sleep 30", Duration::from_millis(200))),
+            124
+        );
+        // Killed at the timeout, not left to run its 30 s.
+        assert!(started.elapsed() < Duration::from_secs(25));
+    }
+}
