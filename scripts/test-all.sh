@@ -16,6 +16,14 @@ APT_PACKAGES=(
   util-linux                  # unshare, for the systemd bench's private mount namespace
   procps                      # ps, used by tests that check no process is left behind
   faketime                    # libfaketime: the supervisor's timing survives wall-clock jumps
+  etcd-server                 # steward-registry tests and benches start their own etcd on loopback
+  etcd-client                 # etcdctl: the registry tests' health checks, auth setup and raw reads
+  protobuf-compiler           # protoc, for etcd-client's generated gRPC code
+  nsis                        # makensis: steward package builds the NSIS setup
+  wixl                        # wixl: steward package builds the MSI
+  msitools                    # msiinfo: tests read the MSI's tables
+  osslsigncode                # Authenticode signing and verification of exe and MSI
+  openssl                     # tests make a throwaway code-signing CA; TLS certificates for etcd
 )
 
 step() { printf '\n==> %s\n' "$*"; }

@@ -98,18 +98,35 @@ pub enum Verb {
         #[arg(long)]
         json: bool,
     },
+    /// Print the program's captured stdout and stderr (rotated files first).
+    Logs {
+        /// The service's name.
+        name: String,
+        /// Keep printing new output until interrupted.
+        #[arg(long, short = 'f')]
+        follow: bool,
+        /// The service's config (default: the one the installed service runs with).
+        #[arg(long, short = 'c', value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Validate a config: print every error as `file:line:col: message`.
     Check {
         #[command(flatten)]
         config: ConfigArg,
     },
-    /// Build the release artifacts (not available in this version).
+    /// Build the release artifacts: zip + SHA256SUMS, MSI, NSIS setup, signatures, winget.
     Package {
         #[command(flatten)]
         config: ConfigArg,
-        /// Where to write the artifacts.
+        /// Where to write the artifacts (default `dist` next to the config).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Print the plan (every artifact and step) and build nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write a new upgrade code into the config's [package] table, then stop.
+        #[arg(long, conflicts_with = "dry_run")]
+        init: bool,
     },
 }
 

@@ -5,6 +5,8 @@
 mod check;
 mod cli;
 mod control;
+mod logs;
+mod package;
 mod run;
 mod state;
 mod status;
@@ -25,6 +27,7 @@ const EXIT_USAGE: u8 = 2;
 
 /// A verb that exists in the contract but not in this version.
 #[derive(Debug)]
+#[allow(dead_code)] // every verb of the contract is available now; kept for the next one
 struct NotAvailable(&'static str);
 
 impl std::fmt::Display for NotAvailable {
@@ -45,6 +48,8 @@ enum Done {
     Line(String),
     /// `run` ended: exit as the runtime says.
     Exit(steward::Exit),
+    /// The verb printed its output itself; exit 0.
+    Printed,
 }
 
 fn main() -> ExitCode {
@@ -62,6 +67,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Done::Exit(exit)) => exit.report(),
+        Ok(Done::Printed) => ExitCode::SUCCESS,
         Err(error) => report(&error),
     }
 }
@@ -77,6 +83,14 @@ fn dispatch(verb: Verb) -> anyhow::Result<Done> {
                 run::Source::Quick(&program)
             };
             return run::run(source).map(Done::Exit);
+        }
+        Verb::Logs {
+            name,
+            follow,
+            config,
+        } => {
+            logs::logs(&manager(), &name, follow, config.as_deref())?;
+            return Ok(Done::Printed);
         }
         Verb::Check { config } => check::check(&config.config)?,
         Verb::Install {
@@ -98,7 +112,12 @@ fn dispatch(verb: Verb) -> anyhow::Result<Done> {
             let candidates = state::status_state_files(&name);
             status::status(&manager(), &name, json, &candidates)?
         }
-        Verb::Package { .. } => return Err(NotAvailable("package").into()),
+        Verb::Package {
+            config,
+            out,
+            dry_run,
+            init,
+        } => package::package(&config.config, out, dry_run, init)?,
     };
     Ok(Done::Line(line))
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use steward::{Exit, Failure, Mode, ServiceSpec};
-use steward_config::{Config, Policy};
+use steward_config::{Config, LogFormat, LogPolicy, LogRotate, Policy};
+use steward_supervise::capture::{CaptureConfig, Format, RotateEvery};
 use steward_supervise::{
     Hook, Hooks, Outcome, ProgramSpec, RestartMode, RestartPolicy, StartLimit, Supervisor,
 };
@@ -60,7 +61,9 @@ pub fn run(source: Source<'_>) -> anyhow::Result<Exit> {
     }
     let mut supervisor = Supervisor::new(program_spec)
         .restart(restart_policy(&config.restart))
-        .hooks(hooks(&config.hooks));
+        .hooks(hooks(&config.hooks))
+        .capture(capture_config(&config))
+        .echo(echo_output());
     let state_file = crate::state::run_state_file(&config.service.name);
     match crate::state::prepare(&state_file) {
         Ok(()) => supervisor = supervisor.state_file(state_file),
@@ -130,6 +133,41 @@ pub fn program_spec(program: &steward_config::Program) -> ProgramSpec {
         spec = spec.env(key, value);
     }
     spec
+}
+
+/// Whether the program's output is also copied to steward's own stdout and stderr: yes, except
+/// under systemd (`INVOCATION_ID` is set for a unit's processes), where steward's output goes to
+/// the journal and would store the program's output a second time. (A Windows service has no
+/// stdout: the copy goes nowhere.)
+fn echo_output() -> bool {
+    std::env::var_os("INVOCATION_ID").is_none()
+}
+
+/// `[log]` as the capture takes it: the program's output goes to `<dir>/<service>.stdout.log`
+/// and `<service>.stderr.log`.
+pub fn capture_config(config: &Config) -> CaptureConfig {
+    let log = &config.log;
+    let mut capture = CaptureConfig::new(&log.dir, &config.service.name);
+    capture.max_size = Some(log.max_size);
+    capture.rotate = match log.rotate {
+        LogRotate::Never => RotateEvery::Never,
+        LogRotate::Hourly => RotateEvery::Hourly,
+        LogRotate::Daily => RotateEvery::Daily,
+    };
+    capture.keep = usize::try_from(log.keep).unwrap_or(usize::MAX);
+    capture.compress = log.compress;
+    capture.timestamps = log.timestamps;
+    capture.format = match log.format {
+        LogFormat::Plain => Format::Plain,
+        LogFormat::Json => Format::Json,
+    };
+    capture.policy = match log.policy {
+        LogPolicy::Lossless => steward_supervise::capture::Policy::Lossless,
+        LogPolicy::Drop => steward_supervise::capture::Policy::Drop,
+    };
+    // At most 16 MiB (checked by steward-config), so it fits.
+    capture.max_line = usize::try_from(log.max_line).unwrap_or(usize::MAX);
+    capture
 }
 
 /// `[restart]` as the supervisor takes it.
@@ -220,6 +258,36 @@ post_stop = { command = "/bin/true", args = ["x"], timeout = "4s" }
                 interval: Duration::from_secs(10)
             })
         );
+    }
+
+    #[test]
+    fn log_maps_every_setting() {
+        let mut text = CONFIG.to_owned();
+        text.push_str(
+            "[log]\ndir = \"out\"\nmax_size = \"2MB\"\nrotate = \"daily\"\nkeep = 9\n\
+             compress = true\ntimestamps = true\nformat = \"json\"\npolicy = \"drop\"\nmax_line = \"4KiB\"\n",
+        );
+        let config = steward_config::check_str(&text, Path::new("/srv/web/steward.toml")).unwrap();
+        let capture = capture_config(&config);
+        assert_eq!(capture.dir, Path::new("/srv/web/out"));
+        assert_eq!(capture.name, "web");
+        assert_eq!(capture.max_size, Some(2_000_000));
+        assert_eq!(capture.rotate, RotateEvery::Daily);
+        assert_eq!(capture.keep, 9);
+        assert!(capture.compress && capture.timestamps);
+        assert_eq!(capture.format, Format::Json);
+        assert_eq!(capture.policy, steward_supervise::capture::Policy::Drop);
+        assert_eq!(capture.max_line, 4096);
+    }
+
+    #[test]
+    fn log_defaults_agree_with_the_capture() {
+        let config = config();
+        let capture = capture_config(&config);
+        let mut expected = CaptureConfig::new("/srv/web/logs", "web");
+        expected.dir = capture.dir.clone();
+        assert_eq!(capture.dir, Path::new("/srv/web/logs"));
+        assert_eq!(capture, expected);
     }
 
     #[test]

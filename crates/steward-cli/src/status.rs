@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use steward::control::{ControlError, ServiceManager, ServiceState, ServiceStatus};
-use steward_supervise::{ExitStatus, StateName, StateRecord};
+use steward_supervise::{CaptureRecord, ExitStatus, StateName, StateRecord};
 
 /// What the supervisor recorded, as `status` shows it (the `supervisor` object of the JSON form).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -32,6 +32,9 @@ pub struct SupervisorStatus {
     pub stale: bool,
     /// The state file read.
     pub state_file: PathBuf,
+    /// The capture of the program's output (`null` when it is not captured, or the file was
+    /// written by a steward without capture).
+    pub capture: Option<CaptureRecord>,
 }
 
 /// The whole status: the manager's fields, then `supervisor` (null without a state file).
@@ -102,6 +105,7 @@ pub fn merge(service: ServiceStatus, record: Option<(PathBuf, StateRecord)>) -> 
             updated_time: rfc3339(record.updated_unix_ms),
             stale: active && manager_stopped,
             state_file,
+            capture: record.capture,
         }
     });
     Report {
@@ -187,6 +191,23 @@ fn supervisor_lines(supervisor: &SupervisorStatus, lines: &mut Vec<(&'static str
             .unwrap_or("unknown time");
         lines.push(("last exit", format!("{how} at {when}")));
     }
+    if let Some(capture) = &supervisor.capture {
+        let mut logs = format!(
+            "{} bytes written, {} dropped",
+            capture.bytes_written, capture.bytes_dropped
+        );
+        if capture.bytes_buffered > 0 {
+            logs.push_str(&format!(", {} buffered", capture.bytes_buffered));
+        }
+        if capture.degraded {
+            logs.push_str(" (degraded");
+            if let Some(error) = &capture.last_error {
+                logs.push_str(&format!(": {error}"));
+            }
+            logs.push(')');
+        }
+        lines.push(("logs", logs));
+    }
     lines.push(("state file", display(&supervisor.state_file)));
 }
 
@@ -220,6 +241,12 @@ mod tests {
             last_exit_unix_ms: Some(1_764_085_201_000),
             updated_unix_ms: 1_764_085_202_500,
             supervisor_pid: 42,
+            capture: Some(CaptureRecord {
+                bytes_read: 1000,
+                bytes_written: 1000,
+                bytes_dropped: 24,
+                ..CaptureRecord::default()
+            }),
         }
     }
 
@@ -246,6 +273,10 @@ mod tests {
         assert_eq!(supervisor["updated_time"], "2025-11-25T15:40:02.500Z");
         assert_eq!(supervisor["stale"], false);
         assert_eq!(supervisor["state_file"], "/run/steward/web/state.json");
+        assert_eq!(supervisor["capture"]["bytes_written"], 1000);
+        assert_eq!(supervisor["capture"]["bytes_dropped"], 24);
+        assert_eq!(supervisor["capture"]["degraded"], false);
+        assert!(supervisor["capture"]["last_error"].is_null());
         let text = serde_json::to_string(&report).unwrap();
         assert!(
             text.starts_with(r#"{"name":"web","installed":true,"state":"running""#),
@@ -293,7 +324,20 @@ mod tests {
              supervisor  running, program pid 43, supervisor pid 42\n\
              restarts    2\n\
              last exit   killed by signal 9 (code 137) at 2025-11-25T15:40:01.000Z\n\
+             logs        1000 bytes written, 24 dropped\n\
              state file  /run/steward/web/state.json"
+        );
+        let mut degraded = record(StateName::Running);
+        degraded.capture = Some(CaptureRecord {
+            bytes_buffered: 7,
+            degraded: true,
+            last_error: Some("/srv/logs/web.stdout.log: No space left on device".into()),
+            ..CaptureRecord::default()
+        });
+        let text = render_text(&merge(running(), Some(("f".into(), degraded))));
+        assert!(
+            text.contains("logs        0 bytes written, 0 dropped, 7 buffered (degraded: /srv/logs/web.stdout.log: No space left on device)"),
+            "{text}"
         );
         assert_eq!(
             render_text(&merge(ServiceStatus::not_installed("x"), None)),

@@ -76,7 +76,7 @@ fn unsupported_tables() {
         stderr,
         [
             "unsupported_table.toml:7:2: table [health] is not supported by this version of steward",
-            "unsupported_table.toml:11:2: table [log] is not supported by this version of steward",
+            "unsupported_table.toml:11:2: table [admin] is not supported by this version of steward",
             "error: unsupported_table.toml: 2 errors",
         ]
     );
@@ -147,12 +147,13 @@ fn config_defaults_to_steward_toml_in_the_current_directory() {
 }
 
 #[test]
-fn package_is_not_available_yet() {
-    let output = steward(&configs(), &["package"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        String::from_utf8(output.stderr).unwrap(),
-        "error: `steward package` is not available in this version of steward yet\n"
+fn package_without_a_config_fails_naming_it() {
+    let output = steward(&configs(), &["package", "--dry-run"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("steward.toml:1:1: cannot read the config file: "),
+        "{stderr}"
     );
 }
 

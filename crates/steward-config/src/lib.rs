@@ -55,6 +55,13 @@ use std::path::{Path, PathBuf};
 pub use error::{ConfigError, ErrorKind, Location};
 pub use setting::{Account, Origin, Setting, StartType};
 pub use tables::hooks::{DEFAULT_HOOK_TIMEOUT, Hook, Hooks};
+pub use tables::log::{
+    DEFAULT_LOG_MAX_LINE, DEFAULT_LOG_MAX_SIZE, Log, LogFormat, LogPolicy, LogRotate,
+    MAX_LOG_MAX_LINE,
+};
+pub use tables::package::{
+    Format, MsiVersion, Package, PasswordSource, Signing, parse_guid, parse_msi_version,
+};
 pub use tables::program::{DEFAULT_STOP_TIMEOUT, Program, StopSignal};
 pub use tables::restart::{Policy, Restart, StartLimit};
 pub use tables::service::{MAX_NAME_LEN, Service, parse_account, valid_name};
@@ -78,6 +85,10 @@ pub struct Config {
     pub restart: Restart,
     /// `[hooks]`, empty when absent.
     pub hooks: Hooks,
+    /// `[log]`, defaulted when absent.
+    pub log: Log,
+    /// `[package]`: what `steward package` builds; absent when not packaged.
+    pub package: Option<Package>,
 }
 
 impl Config {
@@ -133,6 +144,8 @@ impl Config {
             }),
             restart: Restart::default(),
             hooks: Hooks::default(),
+            log: Log::default_in(dir),
+            package: None,
         }
     }
 }

@@ -24,6 +24,12 @@
 //!   programs run through an explicit `cmd.exe /d /c` with quoting steward controls; arguments
 //!   cmd.exe would interpret are refused (CVE-2024-24576).
 //!
+//! With [`Supervisor::capture`], the program's stdout and stderr are pipes (on Windows,
+//! anonymous pipes that only the program inherits, its console kept for Ctrl-C) read by one
+//! [`capture::Capture`] that lives as long as the supervisor: every restart attaches the new
+//! run's pipes, so nothing is lost across restarts, and the capture is finished (bounded, never
+//! waiting for a compression) once the tree is gone. Its counters go into the state file.
+//!
 //! ```no_run
 //! use std::time::Duration;
 //! use steward_supervise::{ProgramSpec, RestartPolicy, Supervisor, Outcome};
@@ -54,5 +60,5 @@ mod sys;
 pub use error::SuperviseError;
 pub use machine::{ExitStatus, FailReason, Outcome, StateName};
 pub use spec::{Hook, Hooks, Priority, ProgramSpec, RestartMode, RestartPolicy, StartLimit};
-pub use state_file::{StateRecord, read_state_file};
+pub use state_file::{CaptureRecord, StateRecord, read_state_file};
 pub use supervisor::Supervisor;

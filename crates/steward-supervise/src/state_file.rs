@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use crate::capture::CaptureStats;
 use crate::error::SuperviseError;
 use crate::machine::{ExitStatus, StateName};
 
@@ -26,6 +27,42 @@ pub struct StateRecord {
     pub updated_unix_ms: u64,
     /// The supervisor's own PID.
     pub supervisor_pid: u32,
+    /// The capture of the program's output, when it is captured: counters since the supervisor
+    /// started, refreshed at most about once a second while they change. Absent in files
+    /// written before capture existed.
+    #[serde(default)]
+    pub capture: Option<CaptureRecord>,
+}
+
+/// The capture's counters and health as the state file records them (a copy of
+/// [`CaptureStats`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CaptureRecord {
+    /// Bytes read from the program's pipes.
+    pub bytes_read: u64,
+    /// Bytes written to the log files (timestamps, JSON and marker lines included).
+    pub bytes_written: u64,
+    /// Bytes of the program's output lost (policy `drop`, or a degraded capture's full buffer).
+    pub bytes_dropped: u64,
+    /// Bytes held in memory because the files cannot be written right now.
+    pub bytes_buffered: u64,
+    /// The files cannot be written (disk full, directory unwritable); the capture retries.
+    pub degraded: bool,
+    /// The last write or open error, naming the file.
+    pub last_error: Option<String>,
+}
+
+impl From<CaptureStats> for CaptureRecord {
+    fn from(stats: CaptureStats) -> Self {
+        CaptureRecord {
+            bytes_read: stats.bytes_read,
+            bytes_written: stats.bytes_written,
+            bytes_dropped: stats.bytes_dropped,
+            bytes_buffered: stats.bytes_buffered,
+            degraded: stats.degraded,
+            last_error: stats.last_error,
+        }
+    }
 }
 
 /// Reads a state file written by a supervisor (running or not).
@@ -73,6 +110,10 @@ mod tests {
             last_exit_unix_ms: Some(1),
             updated_unix_ms: 2,
             supervisor_pid: 1,
+            capture: Some(CaptureRecord {
+                bytes_written: 5,
+                ..CaptureRecord::default()
+            }),
         };
         write_state_file(&path, &record).unwrap();
         assert_eq!(read_state_file(&path).unwrap(), record);
@@ -83,7 +124,16 @@ mod tests {
         assert_eq!(names.len(), 1, "no temporary file is left behind");
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("\"state\": \"failed\""), "{text}");
+        assert!(text.contains("\"bytes_written\": 5"), "{text}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_without_capture_still_reads() {
+        let old = r#"{"state":"running","pid":1,"restarts":0,"last_exit_code":null,
+            "last_exit":null,"last_exit_unix_ms":null,"updated_unix_ms":2,"supervisor_pid":1}"#;
+        let record: StateRecord = serde_json::from_str(old).unwrap();
+        assert_eq!(record.capture, None);
     }
 
     #[test]

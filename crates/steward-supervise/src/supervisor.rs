@@ -1,25 +1,34 @@
 //! The supervisor loop: waits for events, feeds them to the state machine, executes its actions.
 
 use std::collections::VecDeque;
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use steward::Context;
 
+use crate::capture::{Capture, CaptureConfig, Stream};
 use crate::error::SuperviseError;
 use crate::hooks::run_hook;
-use crate::machine::{self, Action, Event, ExitStatus, Machine, Outcome};
+use crate::machine::{self, Action, Event, ExitStatus, FailReason, Machine, Outcome, StateName};
 use crate::spec::{Hooks, ProgramSpec, RestartPolicy};
-use crate::state_file::{StateRecord, write_state_file};
-use crate::sys::{Child, Containment, Events, Waker, Wakeup};
+use crate::state_file::{CaptureRecord, StateRecord, write_state_file};
+use crate::sys::{Child, Containment, Events, Output, Waker, Wakeup};
 
 /// The longest the loop waits without looking around (reaping adopted descendants).
 const TICK: Duration = Duration::from_secs(1);
 /// How often the stop watcher polls the context before the service is ready (polling avoids
 /// marking the service ready early).
 const STARTING_POLL: Duration = Duration::from_millis(5);
+/// At stop, how long the capture may wait for the pipes to end and for its writer to write what
+/// was read (each; a pending gzip is never waited for). Within the runtime's grace margin.
+const CAPTURE_FINISH: Duration = Duration::from_secs(2);
+/// Before a restart, how long to wait for the previous run's pipes to end (its tree is dead, so
+/// this is immediate unless a process outside the tree holds them), so its last partial line
+/// is ended before the new run's output.
+const PREVIOUS_OUTPUT: Duration = Duration::from_secs(1);
 
 /// Supervises one program. Build it, then call [`run`](Supervisor::run) from the service's code.
 #[derive(Debug, Clone)]
@@ -28,6 +37,8 @@ pub struct Supervisor {
     policy: RestartPolicy,
     hooks: Hooks,
     state_file: Option<PathBuf>,
+    capture: Option<CaptureConfig>,
+    echo: bool,
 }
 
 impl Supervisor {
@@ -38,6 +49,8 @@ impl Supervisor {
             policy: RestartPolicy::default(),
             hooks: Hooks::default(),
             state_file: None,
+            capture: None,
+            echo: false,
         }
     }
 
@@ -59,6 +72,25 @@ impl Supervisor {
         self
     }
 
+    /// Captures the program's stdout and stderr into rotated files (see [`crate::capture`]):
+    /// every run of the program writes through pipes the supervisor holds to one capture that
+    /// lives as long as [`run`](Supervisor::run), so a restart loses nothing. The capture's
+    /// counters go into the state file. Without this, the program inherits the supervisor's
+    /// stdout and stderr (on Windows its own console's, so they are lost).
+    pub fn capture(mut self, config: CaptureConfig) -> Self {
+        self.capture = Some(config);
+        self
+    }
+
+    /// With [`capture`](Supervisor::capture), also copies the program's stdout and stderr to
+    /// the supervisor's own as they are read (for a run in the foreground). A copy that fails
+    /// stops copying that pipe; the capture goes on. Writing the copy is part of reading the
+    /// pipe, so a terminal that blocks holds the program up as it would without capture.
+    pub fn echo(mut self, echo: bool) -> Self {
+        self.echo = echo;
+        self
+    }
+
     /// Runs the program until a stop is requested through `ctx` or the policy gives up. Calls
     /// `ctx.ready()` once the program first runs. Blocks.
     ///
@@ -71,6 +103,12 @@ impl Supervisor {
         crate::sys::check_program(&self.program)?;
         let containment = Containment::new()?;
         let events = Events::new()?;
+        let capture = match &self.capture {
+            Some(config) => Some(Capture::start(config.clone()).map_err(|e| {
+                SuperviseError::os("cannot start the log capture", std::io::Error::other(e))
+            })?),
+            None => None,
+        };
         let watcher = StopWatcher::start(ctx.clone(), events.waker());
         let mut run = Run {
             sup: self,
@@ -82,6 +120,9 @@ impl Supervisor {
             timer: None,
             pending: VecDeque::from([Event::Start]),
             last_exit_unix_ms: None,
+            capture,
+            open_sources: Arc::new(AtomicUsize::new(0)),
+            recorded: None,
         };
         let result = run.drive(&events);
         watcher.done.store(true, Ordering::Release);
@@ -89,6 +130,16 @@ impl Supervisor {
             // Only on an OS error: never leave the tree behind.
             let _ = child.kill_tree();
             let _ = child.finish();
+        }
+        // The tree is gone: the pipes end; write what was read, never waiting for a gzip.
+        if let Some(capture) = run.capture.take() {
+            let stats = CaptureRecord::from(capture.finish(CAPTURE_FINISH));
+            if result.is_ok() && run.recorded.as_ref() != Some(&stats) {
+                run.recorded = Some(stats);
+                if let Err(error) = run.write_state() {
+                    tracing::warn!("cannot record the final log capture counters: {error}");
+                }
+            }
         }
         result
     }
@@ -105,6 +156,12 @@ struct Run<'a> {
     timer: Option<Instant>,
     pending: VecDeque<Event>,
     last_exit_unix_ms: Option<u64>,
+    /// The capture every run of the program writes to.
+    capture: Option<Capture>,
+    /// How many attached pipes have not ended yet.
+    open_sources: Arc<AtomicUsize>,
+    /// The capture counters last written to the state file.
+    recorded: Option<CaptureRecord>,
 }
 
 impl Run<'_> {
@@ -133,6 +190,13 @@ impl Run<'_> {
                         .finish()
                         .map_err(|e| SuperviseError::os("cannot reap the program", e))?;
                     self.last_exit_unix_ms = Some(unix_ms());
+                    // Event ID 1100: steward_log::EventId::CHILD_EXITED (docs/logging.md).
+                    let code = status.code();
+                    if code == 0 || self.ctx.shutdown_requested() {
+                        tracing::info!(event_id = 1100, code, "the program exited");
+                    } else {
+                        tracing::warn!(event_id = 1100, code, "the program exited");
+                    }
                     if let Some(hook) = &self.sup.hooks.post_stop {
                         let code = run_hook(hook);
                         if code != 0 {
@@ -147,6 +211,7 @@ impl Run<'_> {
                 Wakeup::Woken => {}
                 Wakeup::Timeout => {}
             }
+            self.record_capture();
             if self.timer.is_some_and(|at| Instant::now() >= at) {
                 self.timer = None;
                 self.pending.push_back(Event::TimerFired);
@@ -157,7 +222,14 @@ impl Run<'_> {
     fn execute(&mut self, action: Action) -> Result<Option<Outcome>, SuperviseError> {
         match action {
             Action::Spawn => self.spawn(),
-            Action::ScheduleTimer(at) => self.timer = Some(at),
+            Action::ScheduleTimer(at) => {
+                if self.machine.state().name() == StateName::Backoff {
+                    // Event ID 1101: steward_log::EventId::RESTART_SCHEDULED.
+                    let delay_ms = at.saturating_duration_since(Instant::now()).as_millis() as u64;
+                    tracing::warn!(event_id = 1101, delay_ms, "restarting the program");
+                }
+                self.timer = Some(at);
+            }
             Action::SendGracefulStop => {
                 if let Some(child) = &self.child {
                     child
@@ -173,7 +245,17 @@ impl Run<'_> {
                 }
             }
             Action::WriteState => self.write_state()?,
-            Action::Finish(outcome) => return Ok(Some(outcome)),
+            Action::Finish(outcome) => {
+                if let Outcome::Failed {
+                    code,
+                    reason: FailReason::StartLimit,
+                } = outcome
+                {
+                    // Event ID 1102: steward_log::EventId::START_LIMIT_HIT.
+                    tracing::error!(event_id = 1102, code, "start limit hit: the service fails");
+                }
+                return Ok(Some(outcome));
+            }
         }
         Ok(None)
     }
@@ -186,10 +268,17 @@ impl Run<'_> {
                 return;
             }
         }
-        match self.containment.spawn(&self.sup.program) {
-            Ok(child) => {
+        self.wait_for_previous_output();
+        match self
+            .containment
+            .spawn(&self.sup.program, self.capture.is_some())
+        {
+            Ok((child, output)) => {
                 let pid = child.pid();
                 self.child = Some(child);
+                if let Some(output) = output {
+                    self.attach(output);
+                }
                 if !self.watcher.ready.swap(true, Ordering::AcqRel) {
                     self.ctx.ready();
                 }
@@ -202,6 +291,55 @@ impl Run<'_> {
                 );
                 self.pending.push_back(Event::SpawnFailed);
             }
+        }
+    }
+
+    /// Hands the new run's pipes to the capture.
+    fn attach(&mut self, output: Output) {
+        let Some(capture) = &mut self.capture else {
+            return;
+        };
+        for (stream, pipe) in [
+            (Stream::Stdout, output.stdout),
+            (Stream::Stderr, output.stderr),
+        ] {
+            self.open_sources.fetch_add(1, Ordering::AcqRel);
+            let source = Tracked {
+                inner: pipe,
+                open: Arc::clone(&self.open_sources),
+                echo: self.sup.echo.then_some(stream),
+            };
+            if let Err(error) = capture.attach(stream, source) {
+                tracing::warn!("the program's {} is not captured: {error}", stream.as_str());
+            }
+        }
+    }
+
+    /// Waits (at most [`PREVIOUS_OUTPUT`]) until the previous run's pipes have ended.
+    fn wait_for_previous_output(&self) {
+        let deadline = Instant::now() + PREVIOUS_OUTPUT;
+        while self.open_sources.load(Ordering::Acquire) > 0 {
+            if Instant::now() >= deadline {
+                tracing::debug!("a process outside the program's tree holds its output pipes");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// Writes the state file again when the capture's counters changed since the last write.
+    /// A failure is only logged: the counters are informative.
+    fn record_capture(&mut self) {
+        let Some(capture) = &self.capture else {
+            return;
+        };
+        let stats = CaptureRecord::from(capture.stats());
+        if self.recorded.as_ref() == Some(&stats) {
+            return;
+        }
+        self.recorded = Some(stats);
+        if let Err(error) = self.write_state() {
+            tracing::debug!("cannot record the log capture counters: {error}");
         }
     }
 
@@ -219,8 +357,49 @@ impl Run<'_> {
             last_exit_unix_ms: self.last_exit_unix_ms,
             updated_unix_ms: unix_ms(),
             supervisor_pid: std::process::id(),
+            // After the capture finished, its final counters are in `recorded`.
+            capture: match &self.capture {
+                Some(capture) => Some(capture.stats().into()),
+                None => self.recorded.clone(),
+            },
         };
         write_state_file(path, &record)
+    }
+}
+
+/// A pipe handed to the capture, counted in `open` until its reader drops it (after the capture
+/// has queued its end); with `echo`, what is read is copied to our own stdout or stderr.
+struct Tracked<R> {
+    inner: R,
+    open: Arc<AtomicUsize>,
+    echo: Option<Stream>,
+}
+
+impl<R: Read> Read for Tracked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(stream) = self.echo
+            && n > 0
+        {
+            use std::io::Write;
+            let copied = match stream {
+                Stream::Stdout => {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(&buf[..n]).and_then(|()| out.flush())
+                }
+                Stream::Stderr => std::io::stderr().lock().write_all(&buf[..n]),
+            };
+            if copied.is_err() {
+                self.echo = None;
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl<R> Drop for Tracked<R> {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -144,6 +144,12 @@ fn graceful_stop_never_restarts() {
         .spawn()
         .unwrap();
     let pid = wait_running(&state_file);
+    // "Running" is recorded at spawn; wait until the program itself has started (its record
+    // line), so the stop cannot race its startup and the count below means what it says.
+    wait_until(Instant::now() + DEADLINE, || {
+        (records(&record).len() == 1).then_some(())
+    })
+    .expect("the program's start record");
     signal(&child, Signal::TERM);
     let (status, stderr) = finish(child);
     assert!(status.success(), "{stderr}");

@@ -3,6 +3,8 @@
 //! moving its name from [`PLANNED`] to the dispatch in [`resolve_document`].
 
 pub(crate) mod hooks;
+pub(crate) mod log;
+pub(crate) mod package;
 pub(crate) mod program;
 pub(crate) mod restart;
 pub(crate) mod service;
@@ -16,11 +18,11 @@ use crate::error::ErrorKind;
 use crate::resolver::Resolver;
 
 /// The tables this version of steward reads.
-pub const SUPPORTED: &[&str] = &["service", "program", "restart", "hooks"];
+pub const SUPPORTED: &[&str] = &["service", "program", "restart", "hooks", "package", "log"];
 
 /// Tables of the config contract that this version of steward does not implement yet; a config
 /// using one is refused rather than silently half-obeyed.
-pub const PLANNED: &[&str] = &["log", "health", "admin", "registry", "package"];
+pub const PLANNED: &[&str] = &["health", "admin", "registry"];
 
 /// Reads and resolves a whole document, collecting every error.
 pub(crate) fn resolve_document(text: &str, r: &mut Resolver<'_>, file: PathBuf) -> Config {
@@ -38,6 +40,8 @@ pub(crate) fn resolve_document(text: &str, r: &mut Resolver<'_>, file: PathBuf) 
     let mut program = None;
     let mut restart = None;
     let mut hooks = None;
+    let mut log = None;
+    let mut package = None;
     for (key, value) in document.into_inner() {
         let name = key.get_ref().as_ref();
         let span = value.span();
@@ -46,6 +50,8 @@ pub(crate) fn resolve_document(text: &str, r: &mut Resolver<'_>, file: PathBuf) 
             "program" => program = r.table(name, value).map(|raw| (raw, span)),
             "restart" => restart = r.table(name, value),
             "hooks" => hooks = r.table(name, value),
+            "log" => log = r.table(name, value),
+            "package" => package = r.table(name, value).map(|raw| (raw, span)),
             _ if PLANNED.contains(&name) => {
                 r.push(key.span(), ErrorKind::UnsupportedTable(name.to_owned()));
             }
@@ -67,5 +73,7 @@ pub(crate) fn resolve_document(text: &str, r: &mut Resolver<'_>, file: PathBuf) 
         program: program.map(|(raw, span)| program::resolve(raw, span, r)),
         restart: restart::resolve(restart.unwrap_or_default(), r),
         hooks: hooks::resolve(hooks.unwrap_or_default(), r),
+        log: log::resolve(log.unwrap_or_default(), r),
+        package: package.map(|(raw, span)| package::resolve(raw, span, r)),
     }
 }

@@ -6,7 +6,9 @@
 //!   cannot start safely (Windows: unsafe arguments of a `.bat`/`.cmd` file);
 //! * `Containment::new()`: per-run setup (Linux: child subreaper, cgroup guardian; Windows: a
 //!   console control handler);
-//! * `Containment::spawn(&ProgramSpec) -> io::Result<Child>`;
+//! * `Containment::spawn(&ProgramSpec, capture: bool) -> io::Result<(Child, Option<Output>)>`:
+//!   with `capture`, the program's stdout and stderr are pipes, inherited by the program only,
+//!   and their read ends are returned;
 //!   `Child::{pid, graceful_stop, kill_tree, finish}`;
 //! * `Events` (the loop's wait: child exit, wake-up, timeout) and its cloneable `Waker`.
 
@@ -37,6 +39,16 @@ pub(crate) use windows::{Child, Containment, Events, Waker, check_program};
     )
 )]
 mod windows_args;
+
+/// The read ends of the program's stdout and stderr pipes (the write ends are the program's
+/// alone: the supervisor keeps none, so a read ends when the program's tree has closed them).
+#[derive(Debug)]
+pub(crate) struct Output {
+    /// The program's standard output.
+    pub(crate) stdout: std::io::PipeReader,
+    /// The program's standard error.
+    pub(crate) stderr: std::io::PipeReader,
+}
 
 /// Why the loop's wait returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

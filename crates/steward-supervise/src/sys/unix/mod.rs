@@ -45,7 +45,7 @@ use rustix::process::{
     setpriority_process, waitpid,
 };
 
-use super::Wakeup;
+use super::{Output, Wakeup};
 use crate::error::SuperviseError;
 use crate::machine::ExitStatus;
 use crate::spec::ProgramSpec;
@@ -80,13 +80,28 @@ impl Containment {
     }
 
     /// Spawns the program as the leader of a new process group, with a parent-death signal,
-    /// inside the guarded cgroup when there is one.
-    pub(crate) fn spawn(&self, spec: &ProgramSpec) -> io::Result<Child> {
+    /// inside the guarded cgroup when there is one. With `capture`, its stdout and stderr are
+    /// pipes whose read ends are returned (close-on-exec on our side); otherwise it inherits
+    /// ours.
+    pub(crate) fn spawn(
+        &self,
+        spec: &ProgramSpec,
+        capture: bool,
+    ) -> io::Result<(Child, Option<Output>)> {
         let mut command = Command::new(&spec.command);
+        let output = || {
+            if capture {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            }
+        };
         command
             .args(&spec.args)
             .envs(spec.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
+            .stdout(output())
+            .stderr(output())
             .process_group(0);
         if let Some(dir) = &spec.cwd {
             command.current_dir(dir);
@@ -113,13 +128,20 @@ impl Containment {
                 Ok(())
             });
         }
-        let child = command.spawn()?;
+        let mut child = command.spawn()?;
         let pid = Pid::from_raw(child.id() as i32).ok_or_else(|| io::Error::other("pid 0"))?;
+        let output = match (child.stdout.take(), child.stderr.take()) {
+            (Some(stdout), Some(stderr)) => Some(Output {
+                stdout: OwnedFd::from(stdout).into(),
+                stderr: OwnedFd::from(stderr).into(),
+            }),
+            _ => None,
+        };
         // std's `Child` neither waits nor kills on drop; from here on we own the reaping.
         drop(child);
         // The child is unreaped, so its PID is still ours to open.
         let pidfd = pidfd_open(pid, PidfdFlags::empty())?;
-        Ok(Child { pid, pidfd })
+        Ok((Child { pid, pidfd }, output))
     }
 }
 

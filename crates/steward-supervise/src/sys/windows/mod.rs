@@ -25,6 +25,7 @@
 mod console;
 mod handle;
 mod job;
+mod pipes;
 mod spawn;
 
 use std::io;
@@ -38,7 +39,7 @@ use windows_sys::Win32::System::Threading::{
 
 use self::handle::{OwnedHandle, check};
 use self::job::Job;
-use super::Wakeup;
+use super::{Output, Wakeup};
 use crate::error::SuperviseError;
 use crate::machine::ExitStatus;
 use crate::spec::ProgramSpec;
@@ -68,14 +69,20 @@ impl Containment {
         Ok(Containment { _private: () })
     }
 
-    /// Spawns the program inside a new kill-on-close job, on a console of its own.
-    pub(crate) fn spawn(&self, spec: &ProgramSpec) -> io::Result<Child> {
-        let spawned = spawn::spawn(spec)?;
-        Ok(Child {
+    /// Spawns the program inside a new kill-on-close job, on a console of its own; with
+    /// `capture`, its stdout and stderr are pipes whose read ends are returned.
+    pub(crate) fn spawn(
+        &self,
+        spec: &ProgramSpec,
+        capture: bool,
+    ) -> io::Result<(Child, Option<Output>)> {
+        let spawned = spawn::spawn(spec, capture)?;
+        let child = Child {
             pid: spawned.pid,
             process: spawned.process,
             job: spawned.job,
-        })
+        };
+        Ok((child, spawned.output))
     }
 }
 

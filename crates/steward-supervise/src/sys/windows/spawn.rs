@@ -1,20 +1,23 @@
-//! Creating the program: suspended, on a console of its own, inside a fresh job, then resumed.
+//! Creating the program: suspended, on a console of its own, inside a fresh job, then resumed;
+//! with capture, its stdout and stderr are pipes (see [`super::pipes`]).
 
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::path::PathBuf;
-use std::ptr::null;
+use std::ptr::{null, null_mut};
 
 use windows_sys::Win32::System::SystemInformation::GetSystemDirectoryW;
 use windows_sys::Win32::System::Threading::{
     ABOVE_NORMAL_PRIORITY_CLASS, BELOW_NORMAL_PRIORITY_CLASS, CREATE_NEW_CONSOLE, CREATE_SUSPENDED,
-    CREATE_UNICODE_ENVIRONMENT, CreateProcessW, HIGH_PRIORITY_CLASS, IDLE_PRIORITY_CLASS,
-    NORMAL_PRIORITY_CLASS, PROCESS_CREATION_FLAGS, PROCESS_INFORMATION, ResumeThread, STARTUPINFOW,
+    CREATE_UNICODE_ENVIRONMENT, CreateProcessW, EXTENDED_STARTUPINFO_PRESENT, HIGH_PRIORITY_CLASS,
+    IDLE_PRIORITY_CLASS, NORMAL_PRIORITY_CLASS, PROCESS_CREATION_FLAGS, PROCESS_INFORMATION,
+    ResumeThread, STARTF_USESTDHANDLES, STARTUPINFOEXW, STARTUPINFOW,
 };
 
 use super::console;
 use super::handle::{OwnedHandle, check, wide};
 use super::job::Job;
+use super::pipes::{ChildPipes, HandleList};
 use crate::spec::{Priority, ProgramSpec};
 use crate::sys::windows_args::{self, CommandLine};
 
@@ -23,6 +26,8 @@ pub(crate) struct Spawned {
     pub(crate) job: Job,
     pub(crate) process: OwnedHandle,
     pub(crate) pid: u32,
+    /// The read ends of its stdout and stderr, with capture.
+    pub(crate) output: Option<crate::sys::Output>,
 }
 
 /// The command line for `spec`, or the refusal as an `InvalidInput` error.
@@ -32,8 +37,10 @@ pub(crate) fn command_line(spec: &ProgramSpec) -> io::Result<CommandLine> {
 }
 
 /// Creates the program suspended with `CREATE_NEW_CONSOLE`, assigns it to a new kill-on-close
-/// job, then resumes it. On any failure the half-created process dies with the job.
-pub(crate) fn spawn(spec: &ProgramSpec) -> io::Result<Spawned> {
+/// job, then resumes it. On any failure the half-created process dies with the job. With
+/// `capture`, its stdout and stderr are pipes (`STARTF_USESTDHANDLES`) and it inherits those two
+/// handles and nothing else; its console still receives Ctrl-C.
+pub(crate) fn spawn(spec: &ProgramSpec, capture: bool) -> io::Result<Spawned> {
     let line = command_line(spec)?;
     let application = if line.via_cmd {
         Some(wide(cmd_exe()?.as_os_str()))
@@ -49,32 +56,65 @@ pub(crate) fn spawn(spec: &ProgramSpec) -> io::Result<Spawned> {
         | spec.priority.map_or(0, priority_class);
     // First the job: if that fails, no process exists yet.
     let job = Job::new()?;
-    let startup = STARTUPINFOW {
-        cb: size_of::<STARTUPINFOW>() as u32,
-        ..STARTUPINFOW::default()
+    let pipes = capture.then(ChildPipes::new).transpose()?;
+    let mut handle_list = pipes
+        .as_ref()
+        .map(|p| HandleList::new(&p.child_handles()))
+        .transpose()?;
+    let mut startup = STARTUPINFOEXW {
+        StartupInfo: STARTUPINFOW {
+            cb: size_of::<STARTUPINFOW>() as u32,
+            ..STARTUPINFOW::default()
+        },
+        lpAttributeList: null_mut(),
     };
+    let mut flags = flags;
+    if let (Some(pipes), Some(list)) = (&pipes, &mut handle_list) {
+        let [stdout, stderr] = pipes.child_handles();
+        let info = &mut startup.StartupInfo;
+        info.cb = size_of::<STARTUPINFOEXW>() as u32;
+        info.dwFlags |= STARTF_USESTDHANDLES;
+        info.hStdOutput = stdout;
+        info.hStdError = stderr;
+        startup.lpAttributeList = list.raw();
+        flags |= EXTENDED_STARTUPINFO_PRESENT;
+    }
     let mut info = PROCESS_INFORMATION::default();
     let created = {
-        // Not while a Ctrl-C is being sent: the "ignore Ctrl-C" flag would be inherited.
+        // Not while a Ctrl-C is being sent: the "ignore Ctrl-C" flag would be inherited. And
+        // the pipe ends are inheritable only inside this lock.
         let _console = console::lock();
+        if let Some(pipes) = &pipes {
+            pipes.set_inheritable(true)?;
+        }
         // SAFETY: every string is NUL-terminated and outlives the call; `command_line` is a
         // mutable buffer as CreateProcessW requires; the environment block is a UTF-16 block
-        // ending in two NULs (CREATE_UNICODE_ENVIRONMENT); no handle is inherited.
-        unsafe {
+        // ending in two NULs (CREATE_UNICODE_ENVIRONMENT); `startup` is a STARTUPINFOEXW whose
+        // attribute list (with EXTENDED_STARTUPINFO_PRESENT) lives in `handle_list`, so only
+        // the two pipe ends named there are inherited; without capture nothing is inherited.
+        let created = unsafe {
             CreateProcessW(
                 application.as_ref().map_or(null(), |a| a.as_ptr()),
                 command_line.as_mut_ptr(),
                 null(),
                 null(),
-                0,
+                i32::from(pipes.is_some()),
                 flags,
                 environment.as_ref().map_or(null(), |e| e.as_ptr().cast()),
                 cwd.as_ref().map_or(null(), |c| c.as_ptr()),
-                &startup,
+                &startup.StartupInfo,
                 &mut info,
             )
+        };
+        if let Some(pipes) = &pipes {
+            // Failing would need a closed handle; they are closed just below anyway.
+            let _ = pipes.set_inheritable(false);
         }
+        created
     };
+    drop(handle_list);
+    // The program has its copies of the write ends (or was not created): close ours.
+    let output = pipes.map(ChildPipes::into_output);
     check(created)?;
     let process = OwnedHandle::from_raw(info.hProcess)?;
     let thread = OwnedHandle::from_raw(info.hThread)?;
@@ -94,6 +134,7 @@ pub(crate) fn spawn(spec: &ProgramSpec) -> io::Result<Spawned> {
         job,
         process,
         pid: info.dwProcessId,
+        output,
     })
 }
 
