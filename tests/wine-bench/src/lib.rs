@@ -70,6 +70,7 @@ mod registry;
 mod service;
 mod shared;
 mod stale;
+mod storm;
 mod tools;
 
 pub use bench::{BenchOptions, Timings, WineBench};
@@ -85,3 +86,4 @@ pub use process::RunOutput;
 pub use registry::RegValue;
 pub use service::{Control, ServiceStatus, State};
 pub use shared::shared;
+pub use storm::StormCounts;

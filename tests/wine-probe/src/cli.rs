@@ -18,7 +18,7 @@ impl fmt::Display for UsageError {
 pub const USAGE: &str = "wine-probe hold [--until-stdin-closes] | create NAME BINPATH [ARGS...] | start NAME [ARGS...] | \
 delete NAME | control NAME stop|pause|continue|interrogate | query NAME | \
 watch NAME --interval-ms N --duration-ms M [--until STATE] | wait NAME STATE --timeout-ms N | \
-regquery KEY [VALUE] | serve NAME [--pending-ms N] | \
+regquery KEY [VALUE] | serve NAME [--pending-ms N] | control-storm NAME COUNT | \
 console-run [--ctrl c|break] [--via console|remote-thread] [--after-file WINPATH [--after-text TEXT]] [--after-ms N] \
 [--output-file WINPATH] [--timeout-ms N] -- EXE [ARGS...]";
 
@@ -87,6 +87,7 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
             value: rest.get(1).cloned(),
         },
         "console-run" => Command::ConsoleRun(crate::console::parse(rest)?),
+        "control-storm" => crate::storm::parse(rest)?,
         other => return Err(UsageError(format!("unknown subcommand {other:?}"))),
     };
     Ok(cmd)

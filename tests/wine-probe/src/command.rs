@@ -90,4 +90,12 @@ pub enum Command {
     },
     /// Start a program on a new console, send it Ctrl-C or Ctrl-Break once ready, await its exit.
     ConsoleRun(crate::console::ConsoleRun),
+    /// Send `count` controls (INTERROGATE, alternating with PARAMCHANGE when accepted) in a
+    /// tight loop; print the counts.
+    ControlStorm {
+        /// Service key name.
+        name: String,
+        /// How many controls.
+        count: u64,
+    },
 }

@@ -11,6 +11,7 @@ mod command;
 mod console;
 mod failure;
 mod status;
+mod storm;
 #[cfg(windows)]
 mod windows;
 

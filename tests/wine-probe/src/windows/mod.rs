@@ -4,6 +4,7 @@ mod console_run;
 mod registry;
 mod scm;
 mod serve;
+mod storm;
 mod watch;
 
 use crate::cli::Command;
@@ -55,6 +56,7 @@ pub fn run(command: Command) -> Result<(), Failure> {
         Command::RegQuery { key, value } => registry::query(&key, value.as_deref()),
         Command::Serve { name, pending_ms } => serve::serve(&name, pending_ms),
         Command::ConsoleRun(run) => console_run::console_run(&run),
+        Command::ControlStorm { name, count } => storm::storm(&name, count),
     }
 }
 

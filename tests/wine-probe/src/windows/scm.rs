@@ -34,6 +34,11 @@ impl ScHandle {
         }
     }
 
+    /// The raw handle, for calls made elsewhere; valid while `self` lives.
+    pub fn raw(&self) -> SC_HANDLE {
+        self.0
+    }
+
     /// `QueryServiceStatusEx(SC_STATUS_PROCESS_INFO)` on a service handle.
     pub fn query(&self) -> Result<RawStatus, Failure> {
         let mut ssp = SERVICE_STATUS_PROCESS {

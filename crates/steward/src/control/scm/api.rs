@@ -2,6 +2,7 @@
 //! with the raw data they return, and the mapping of Win32 error codes to [`ControlError`].
 
 use std::io;
+use std::path::Path;
 
 use super::plan::{Config2, ServiceConfig};
 use crate::control::ControlError;
@@ -73,6 +74,12 @@ pub trait ScmApi {
     fn set_environment(&self, service: &str, entries: &[String]) -> io::Result<()>;
     /// `DeleteService`.
     fn delete_service(&self, service: &str) -> io::Result<()>;
+    /// Registers the Event Log source `source` (`HKLM\SYSTEM\CurrentControlSet\Services\
+    /// EventLog\Application\<source>`) with `message_file` as its `EventMessageFile` and
+    /// `TypesSupported` 7.
+    fn register_event_source(&self, source: &str, message_file: &Path) -> io::Result<()>;
+    /// Removes the Event Log source `source`; succeeds when it is not registered.
+    fn remove_event_source(&self, source: &str) -> io::Result<()>;
     /// `StartServiceW` without arguments.
     fn start_service(&self, service: &str) -> io::Result<()>;
     /// `ControlService(SERVICE_CONTROL_STOP)`.

@@ -13,7 +13,7 @@ use crate::control::{ControlError, Origin, Plan, PlannedStep};
 ///   steward applies it by default, and fails the install ([`ControlError::Unsupported`]) when
 ///   the user asked for it.
 /// * Any failure after `CreateServiceW` deletes the service just created, so nothing is left
-///   half-installed. (An update with `--force` cannot be undone this way; the steps before the
+///   half-installed; an Event Log source the install registered is removed with it. (An update with `--force` cannot be undone this way; the steps before the
 ///   failure stay applied, and the error says which one failed.)
 pub fn execute<A: ScmApi + ?Sized>(
     api: &A,
@@ -22,13 +22,14 @@ pub fn execute<A: ScmApi + ?Sized>(
 ) -> Result<(), ControlError> {
     let service = plan.service.as_str();
     let mut created = false;
+    let mut source: Option<&str> = None;
     for step in &plan.steps {
         match run_step(api, service, step, passwords) {
-            Ok(()) => {
-                if matches!(step.action, ScmAction::CreateService(_)) {
-                    created = true;
-                }
-            }
+            Ok(()) => match &step.action {
+                ScmAction::CreateService(_) => created = true,
+                ScmAction::RegisterEventSource { source: s, .. } => source = Some(s),
+                _ => {}
+            },
             Err(error) if is(&error, ERROR_INVALID_LEVEL) && step.origin == Origin::Default => {
                 tracing::warn!(
                     service,
@@ -39,7 +40,7 @@ pub fn execute<A: ScmApi + ?Sized>(
             Err(error) => {
                 let error = step_error(service, step, error);
                 if created {
-                    rollback(api, service);
+                    rollback(api, service, source);
                 }
                 return Err(error);
             }
@@ -67,6 +68,10 @@ fn run_step<A: ScmApi + ?Sized>(
         }
         ScmAction::ChangeConfig2(info) => api.change_service_config2(service, info),
         ScmAction::SetEnvironment(entries) => api.set_environment(service, entries),
+        ScmAction::RegisterEventSource {
+            source,
+            message_file,
+        } => api.register_event_source(source, message_file),
     }
 }
 
@@ -92,7 +97,9 @@ fn step_error(service: &str, step: &PlannedStep<ScmAction>, error: io::Error) ->
     }
     match (&step.action, map_error(error, service, "install")) {
         (
-            ScmAction::ChangeConfig2(_) | ScmAction::SetEnvironment(_),
+            ScmAction::ChangeConfig2(_)
+            | ScmAction::SetEnvironment(_)
+            | ScmAction::RegisterEventSource { .. },
             ControlError::Os { source, .. },
         ) => ControlError::Os {
             service: service.to_owned(),
@@ -103,8 +110,18 @@ fn step_error(service: &str, step: &PlannedStep<ScmAction>, error: io::Error) ->
     }
 }
 
-/// Deletes the service an install just created; a failure is logged, the original error wins.
-fn rollback<A: ScmApi + ?Sized>(api: &A, service: &str) {
+/// Deletes the service an install just created, and the Event Log source it registered; a
+/// failure is logged, the original error wins.
+fn rollback<A: ScmApi + ?Sized>(api: &A, service: &str, source: Option<&str>) {
+    if let Some(source) = source
+        && let Err(error) = api.remove_event_source(source)
+    {
+        tracing::error!(
+            service,
+            source,
+            "could not remove the event log source of the half-installed service: {error}"
+        );
+    }
     if let Err(error) = api.delete_service(service) {
         tracing::error!(
             service,

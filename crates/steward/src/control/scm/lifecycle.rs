@@ -117,8 +117,8 @@ pub fn stop<A: ScmApi + ?Sized>(
     }
 }
 
-/// Stops `name` if it runs (waiting at most `stop_timeout`), then deletes it. A service already
-/// marked for deletion counts as uninstalled.
+/// Stops `name` if it runs (waiting at most `stop_timeout`), then deletes it and removes its
+/// Event Log source. A service already marked for deletion counts as uninstalled.
 pub fn uninstall<A: ScmApi + ?Sized>(
     api: &A,
     name: &str,
@@ -141,13 +141,24 @@ pub fn uninstall<A: ScmApi + ?Sized>(
         wait_for(api, name, STOPPED, stop_timeout, poll)?;
     }
     match api.delete_service(name) {
-        Ok(()) => Ok(()),
+        Ok(()) => {}
         Err(e) if is(&e, ERROR_SERVICE_MARKED_FOR_DELETE) => {
             tracing::info!(service = name, "already marked for deletion");
-            Ok(())
         }
-        Err(e) => Err(map_error(e, name, "uninstall")),
+        Err(e) => return Err(map_error(e, name, "uninstall")),
     }
+    // The source `install` registered under the service's name (absent is fine).
+    api.remove_event_source(name)
+        .map_err(|e| match map_error(e, name, "uninstall") {
+            ControlError::Os {
+                service, source, ..
+            } => ControlError::Os {
+                service,
+                operation: "remove the event log source".into(),
+                source,
+            },
+            other => other,
+        })
 }
 
 /// Polls the raw state every `poll` until it is `wanted` — or, when waiting for RUNNING, until

@@ -1,6 +1,7 @@
 //! The Windows install plan: what an [`InstallRequest`] becomes as SCM calls, computed without
 //! touching the machine.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::command_line::{image_path, validate_name};
@@ -120,6 +121,14 @@ pub enum ScmAction {
     ChangeConfig2(Config2),
     /// The `Environment` value (`REG_MULTI_SZ`, `KEY=value` entries) under the service's key.
     SetEnvironment(Vec<String>),
+    /// The Event Log source of the service (`EventLog\Application\<source>`), whose
+    /// `EventMessageFile` is the service's executable (it carries steward's message table).
+    RegisterEventSource {
+        /// The source name: the service name.
+        source: String,
+        /// The executable registered as the `EventMessageFile`.
+        message_file: PathBuf,
+    },
 }
 
 impl ScmAction {
@@ -130,6 +139,7 @@ impl ScmAction {
             ScmAction::ChangeServiceConfig(_) => "change the service configuration",
             ScmAction::ChangeConfig2(info) => info.setting(),
             ScmAction::SetEnvironment(_) => "environment",
+            ScmAction::RegisterEventSource { .. } => "event log source",
         }
     }
 }
@@ -168,6 +178,17 @@ pub fn plan_install(
             ScmAction::CreateService(config),
         );
     }
+    plan.push(
+        Origin::Default,
+        format!(
+            "register event log source '{name}': EventMessageFile {}",
+            request.executable.display()
+        ),
+        ScmAction::RegisterEventSource {
+            source: name.to_owned(),
+            message_file: request.executable.clone(),
+        },
+    );
     push_config2_steps(&mut plan, request);
     if !request.environment.is_empty() {
         // The summary names the keys only: values may be secrets.

@@ -3,6 +3,7 @@
 //! delayed auto-start; the registry).
 
 use std::io;
+use std::path::Path;
 use std::ptr::{null, null_mut};
 use std::time::Duration;
 
@@ -56,6 +57,14 @@ fn wide_multi(items: &[String]) -> Vec<u16> {
 fn ws_error(error: windows_service::Error) -> io::Error {
     match error {
         windows_service::Error::Winapi(e) => e,
+        other => io::Error::new(io::ErrorKind::InvalidInput, other.to_string()),
+    }
+}
+
+/// The `io::Error` of a `steward-log` registration error (Win32 codes stay raw OS errors).
+fn log_error(error: steward_log::Error) -> io::Error {
+    match error {
+        steward_log::Error::Os { source, .. } => source,
         other => io::Error::new(io::ErrorKind::InvalidInput, other.to_string()),
     }
 }
@@ -258,6 +267,14 @@ impl ScmApi for Win32Api {
         open(service, ServiceAccess::DELETE)?
             .delete()
             .map_err(ws_error)
+    }
+
+    fn register_event_source(&self, source: &str, message_file: &Path) -> io::Result<()> {
+        steward_log::register_event_source(source, message_file).map_err(log_error)
+    }
+
+    fn remove_event_source(&self, source: &str) -> io::Result<()> {
+        steward_log::remove_event_source(source).map_err(log_error)
     }
 
     fn start_service(&self, service: &str) -> io::Result<()> {

@@ -3,6 +3,7 @@
 mod notify;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -55,7 +56,10 @@ pub(crate) fn run(spec: ServiceSpec, _mode: Mode, service: ServiceFn) -> Exit {
             }
         });
 
-    let reporter = SystemdReporter { notify };
+    let reporter = SystemdReporter {
+        notify,
+        started: AtomicBool::new(false),
+    };
     let exit = Driver {
         spec: &spec,
         shared,
@@ -78,20 +82,44 @@ pub(crate) fn run(spec: ServiceSpec, _mode: Mode, service: ServiceFn) -> Exit {
 
 fn log_exit(spec: &ServiceSpec, exit: &Exit) {
     if exit.is_clean() {
-        tracing::info!(service = spec.name(), "service stopped");
+        tracing::info!(
+            event_id = steward_log::EventId::SERVICE_STOPPED.get(),
+            service = spec.name(),
+            "service stopped"
+        );
     } else {
-        tracing::error!(service = spec.name(), code = exit.code(), "service {exit}");
+        tracing::error!(
+            event_id = steward_log::EventId::SERVICE_FAILED.get(),
+            service = spec.name(),
+            code = exit.code(),
+            "service {exit}"
+        );
     }
 }
 
 /// Forwards notices to systemd when `NOTIFY_SOCKET` is set; otherwise only logs them.
 struct SystemdReporter {
     notify: Option<NotifySocket>,
+    /// Whether RUNNING was reported once ("service started" is logged the first time only).
+    started: AtomicBool,
 }
 
 impl Reporter for SystemdReporter {
     fn notify(&self, notice: Notice) {
         tracing::trace!(?notice, "service state");
+        if matches!(
+            notice,
+            Notice::State {
+                phase: Phase::Running,
+                ..
+            }
+        ) && !self.started.swap(true, Ordering::Relaxed)
+        {
+            tracing::info!(
+                event_id = steward_log::EventId::SERVICE_STARTED.get(),
+                "service started"
+            );
+        }
         let Some(socket) = &self.notify else { return };
         if let Some(message) = sd_notify_message(&notice)
             && let Err(error) = socket.send(&message)

@@ -131,9 +131,18 @@ fn control_from_scm(control: ServiceControl) -> Option<HandlerAction> {
 
 fn log_exit(spec: &ServiceSpec, exit: &Exit) {
     if exit.is_clean() {
-        tracing::info!(service = spec.name(), "service stopped");
+        tracing::info!(
+            event_id = steward_log::EventId::SERVICE_STOPPED.get(),
+            service = spec.name(),
+            "service stopped"
+        );
     } else {
-        tracing::error!(service = spec.name(), code = exit.code(), "service {exit}");
+        tracing::error!(
+            event_id = steward_log::EventId::SERVICE_FAILED.get(),
+            service = spec.name(),
+            code = exit.code(),
+            "service {exit}"
+        );
     }
 }
 

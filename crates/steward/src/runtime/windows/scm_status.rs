@@ -1,6 +1,7 @@
 //! Turns driver notices into `SetServiceStatus` calls.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use windows_service::service::{
@@ -19,6 +20,8 @@ pub(super) struct ScmReporter {
     /// SetServiceStatus calls must not interleave: a late START_PENDING after STOPPED would
     /// confuse the SCM.
     stopped: Mutex<bool>,
+    /// Whether RUNNING was reported once ("service started" is logged the first time only).
+    started: AtomicBool,
 }
 
 impl ScmReporter {
@@ -27,6 +30,7 @@ impl ScmReporter {
             handle,
             accepts_pause,
             stopped: Mutex::new(false),
+            started: AtomicBool::new(false),
         }
     }
 
@@ -81,6 +85,11 @@ impl Reporter for ScmReporter {
         };
         if let Err(error) = self.handle.set_service_status(status) {
             tracing::warn!(%error, ?state, "SetServiceStatus failed");
+        } else if state == ServiceState::Running && !self.started.swap(true, Ordering::Relaxed) {
+            tracing::info!(
+                event_id = steward_log::EventId::SERVICE_STARTED.get(),
+                "service started"
+            );
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Installing: the plan's calls, rollback, unsupported settings, typed errors.
 
+use std::path::PathBuf;
+
 use super::*;
 
 #[test]
@@ -19,6 +21,10 @@ fn every_setting_becomes_one_call_with_its_arguments() {
                 dependencies: vec!["Tcpip".into(), "Dnscache".into()],
             },
             Some(r"secret-of-CORP\svc-hello".into()),
+        ),
+        Call::RegisterSource(
+            "hello".into(),
+            PathBuf::from(r"C:\Program Files\Hello\hello.exe"),
         ),
         config2(Config2::Description("says hello".into())),
         config2(Config2::DelayedAutoStart(true)),
@@ -91,11 +97,83 @@ fn a_failing_step_deletes_the_service_just_created_and_names_the_setting() {
     );
     let calls = scm.api().calls();
     assert_eq!(
+        calls[calls.len() - 2..],
+        [
+            Call::RemoveSource("hello".into()),
+            Call::Delete("hello".into())
+        ],
+        "the event source goes with the service: {calls:?}"
+    );
+    assert!(!calls.iter().any(|c| matches!(c, Call::Environment(..))));
+}
+
+#[test]
+fn the_event_source_is_registered_right_after_create_with_the_executable() {
+    let scm = scm(Recorder::default());
+    let plan = scm
+        .plan_install(&request(), InstallMode::CreateOnly)
+        .unwrap();
+    assert_eq!(
+        plan.steps[1].action,
+        ScmAction::RegisterEventSource {
+            source: "hello".into(),
+            message_file: PathBuf::from(r"C:\Program Files\Hello\hello.exe"),
+        }
+    );
+    assert_eq!(plan.steps[1].origin, Origin::Default);
+    let text = plan.to_string();
+    assert!(
+        text.contains(
+            r"register event log source 'hello': EventMessageFile C:\Program Files\Hello\hello.exe"
+        ),
+        "{text}"
+    );
+    // --force re-registers it too (an update may move the executable).
+    let updating = scm_with_installed();
+    let plan = updating
+        .plan_install(&request(), InstallMode::CreateOrUpdate)
+        .unwrap();
+    assert!(matches!(
+        plan.steps[1].action,
+        ScmAction::RegisterEventSource { .. }
+    ));
+}
+
+#[test]
+fn a_refused_event_source_deletes_the_service_and_names_the_step() {
+    let api =
+        Recorder::failing(|c| matches!(c, Call::RegisterSource(..)).then_some(ERROR_ACCESS_DENIED));
+    let scm = scm(api);
+    let err = install(&scm, &request()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "access denied: run as Administrator to install hello"
+    );
+    let calls = scm.api().calls();
+    // Nothing was registered, so only the service is removed.
+    assert!(
+        !calls.contains(&Call::RemoveSource("hello".into())),
+        "{calls:?}"
+    );
+    assert_eq!(
         calls.last(),
         Some(&Call::Delete("hello".into())),
         "{calls:?}"
     );
-    assert!(!calls.iter().any(|c| matches!(c, Call::Environment(..))));
+
+    let api = Recorder::failing(|c| matches!(c, Call::RegisterSource(..)).then_some(1009));
+    let manager = super::scm(api);
+    let err = install(&manager, &request()).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("cannot set event log source for service 'hello'"),
+        "{err}"
+    );
+}
+
+/// A manager whose service `hello` is installed and stopped.
+fn scm_with_installed() -> Scm<Recorder> {
+    scm(Recorder::default().with_states(&[1]))
 }
 
 #[test]
@@ -149,8 +227,8 @@ fn default_hardening_settings_the_platform_refuses_are_skipped() {
     assert!(!calls.contains(&Call::Delete("hello".into())), "{calls:?}");
     assert_eq!(
         calls.len(),
-        5,
-        "create, description, actions, flag, sid: {calls:?}"
+        6,
+        "create, event source, description, actions, flag, sid: {calls:?}"
     );
 }
 

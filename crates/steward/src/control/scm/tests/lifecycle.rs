@@ -94,6 +94,8 @@ fn uninstall_stops_a_running_service_first() {
         .iter()
         .position(|c| c == &Call::Delete("hello".into()));
     assert!(stop.is_some() && stop < delete, "{calls:?}");
+    // The event source goes last, after the service.
+    assert_eq!(calls.last(), Some(&Call::RemoveSource("hello".into())));
 }
 
 #[test]
@@ -102,6 +104,38 @@ fn uninstall_of_a_service_marked_for_deletion_succeeds() {
         matches!(c, Call::Delete(_)).then_some(ERROR_SERVICE_MARKED_FOR_DELETE)
     }));
     scm.uninstall("hello", Duration::from_secs(1)).unwrap();
+    // Its event source is removed all the same.
+    assert_eq!(
+        scm.api().calls().last(),
+        Some(&Call::RemoveSource("hello".into()))
+    );
+}
+
+#[test]
+fn uninstall_names_a_failing_event_source_removal() {
+    let scm = scm(Recorder::failing(|c| {
+        matches!(c, Call::RemoveSource(_)).then_some(1009)
+    }));
+    let err = scm.uninstall("hello", Duration::from_secs(1)).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("cannot remove the event log source for service 'hello'"),
+        "{err}"
+    );
+    // The service itself was deleted first.
+    assert!(scm.api().calls().contains(&Call::Delete("hello".into())));
+}
+
+#[test]
+fn uninstall_without_rights_to_the_event_log_key_says_run_as_administrator() {
+    let scm = scm(Recorder::failing(|c| {
+        matches!(c, Call::RemoveSource(_)).then_some(ERROR_ACCESS_DENIED)
+    }));
+    let err = scm.uninstall("hello", Duration::from_secs(1)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "access denied: run as Administrator to uninstall hello"
+    );
 }
 
 #[test]

@@ -25,6 +25,8 @@ pub(super) enum Call {
     Config2(String, Config2),
     Environment(String, Vec<String>),
     Delete(String),
+    RegisterSource(String, PathBuf),
+    RemoveSource(String),
     Start(String),
     Stop(String),
     QueryStatus(String),
@@ -91,6 +93,12 @@ impl ScmApi for Recorder {
     }
     fn delete_service(&self, s: &str) -> io::Result<()> {
         self.record(Call::Delete(s.into()))
+    }
+    fn register_event_source(&self, s: &str, file: &std::path::Path) -> io::Result<()> {
+        self.record(Call::RegisterSource(s.into(), file.to_owned()))
+    }
+    fn remove_event_source(&self, s: &str) -> io::Result<()> {
+        self.record(Call::RemoveSource(s.into()))
     }
     fn start_service(&self, s: &str) -> io::Result<()> {
         self.record(Call::Start(s.into()))

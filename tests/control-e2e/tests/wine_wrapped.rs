@@ -1,0 +1,179 @@
+//! A wrapped program installed with `steward install --config` under Wine's service manager:
+//! steward.exe and its config in a directory with spaces, wrapping `fixture-child.exe --hang`.
+//! The image path is the quoted steward.exe followed by `run --config "<absolute config>"`, the
+//! account LocalService; `start --wait`, `status --json` (service manager and supervisor state
+//! file), `stop --wait` (the child is gone), `uninstall`.
+//!
+//! Wine runs every service as the prefix's one user, whatever `ObjectName` says: the account is
+//! stored and read back, but LocalService's restricted rights are not exercised here. The state
+//! file under `%ProgramData%\steward\<name>\state.json` is therefore written with that user's
+//! rights.
+//!
+//! **Wine quirk:** services get their environment from Wine's `CreateEnvironmentBlock`, which
+//! sets `ProgramData` to `C:\users\Public`, while programs started from a shell get
+//! `C:\ProgramData`. So under Wine the service writes `C:\users\Public\steward\...` and
+//! `steward status` reads `C:\ProgramData\steward\...`. On Windows both are `C:\ProgramData`.
+//! The test makes both the same directory (a symlink in the prefix, [`join_program_data`]) and
+//! checks first that the service really wrote under its own `%ProgramData%`.
+#![cfg(target_os = "linux")]
+
+use std::time::{Duration, Instant};
+
+use steward_wine_bench::{BenchError, WineBench, fresh_windows_exe, service_key};
+
+/// How long one verb may take (a `--wait` inside it included).
+const VERB_TIMEOUT: Duration = Duration::from_secs(90);
+/// The longest a poll may take.
+const DEADLINE: Duration = Duration::from_secs(60);
+/// Where steward.exe, the fixture and the config go: a path with spaces.
+const DIR: &str = r"C:\Program Files\Steward Wrapped";
+/// The service's name.
+const NAME: &str = "tick";
+
+fn bench() -> &'static WineBench {
+    steward_wine_bench::shared().unwrap_or_else(|e| panic!("Wine bench did not start: {e}"))
+}
+
+/// A fresh Windows build copied to `DIR\<file>`: its Windows path.
+fn place(package: &str, bin: &str, file: &str) -> Result<String, BenchError> {
+    bench().copy_into_prefix(&fresh_windows_exe(package, bin)?, &format!(r"{DIR}\{file}"))
+}
+
+/// Runs steward.exe with `args`; asserts success and returns stdout.
+fn steward(exe: &str, args: &[&str]) -> Result<String, BenchError> {
+    let out = bench().run(exe, args, "-all", VERB_TIMEOUT)?;
+    assert_eq!(out.status.code(), Some(0), "steward {args:?}: {out:?}");
+    println!("steward {}: {}", args.join(" "), out.stdout.trim_end());
+    Ok(out.stdout)
+}
+
+/// `status NAME --json`, parsed.
+fn status(exe: &str) -> Result<serde_json::Value, BenchError> {
+    let line = steward(exe, &["status", NAME, "--json"])?;
+    Ok(serde_json::from_str(line.trim()).unwrap_or_else(|e| panic!("{line}: {e}")))
+}
+
+/// Whether PID runs, asked inside Wine.
+fn alive(fixture: &str, pid: u64) -> Result<bool, BenchError> {
+    let out = bench().run(fixture, &["pid-alive", &pid.to_string()], "-all", DEADLINE)?;
+    match out.stdout.trim() {
+        "alive" => Ok(true),
+        "gone" => Ok(false),
+        other => panic!("pid-alive {pid}: {other:?} {}", out.stderr),
+    }
+}
+
+/// Polls `check` until it is true or `limit` passes; returns the last answer.
+fn eventually(
+    limit: Duration,
+    mut check: impl FnMut() -> Result<bool, BenchError>,
+) -> Result<bool, BenchError> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if check()? {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_wrapped_program_installs_runs_reports_and_stops_under_wine() -> Result<(), BenchError> {
+    let exe = place("steward-cli", "steward", "steward.exe")?;
+    let fixture = place("fixture-child", "fixture-child", "fixture-child.exe")?;
+    let config = format!(r"{DIR}\steward.toml");
+    let text = format!(
+        "[service]\nname = \"{NAME}\"\ndisplay_name = \"Tick\"\n\
+         [program]\ncommand = '{fixture}'\nargs = [\"--hang\"]\nstop_timeout = \"10s\"\n"
+    );
+    let unix = bench().to_unix(&config)?;
+    std::fs::write(&unix, text).map_err(|source| BenchError::Io {
+        what: format!("write {}", unix.display()),
+        source,
+    })?;
+
+    let public_state = join_program_data()?;
+    steward(&exe, &["install", "--config", &config])?;
+    let reg = bench().reg_query(&service_key(NAME), None)?;
+    let image = format!("\"{exe}\" run --config \"{config}\"");
+    assert_eq!(reg["ImagePath"].as_str(), Some(image.as_str()), "{reg:?}");
+    assert_eq!(
+        reg["ObjectName"].as_str(),
+        Some(r"NT AUTHORITY\LocalService"),
+        "{reg:?}"
+    );
+
+    let line = steward(&exe, &["start", NAME, "--wait"])?;
+    assert!(line.contains("running"), "{line}");
+
+    // The service wrote its state file under its own %ProgramData% (see the module docs).
+    let written = eventually(DEADLINE, || {
+        Ok(public_state.join(NAME).join("state.json").is_file())
+    })?;
+    assert!(written, "no state file under {}", public_state.display());
+    // The supervisor records the child once it runs; poll for it.
+    let mut json = status(&exe)?;
+    let has_child = |j: &serde_json::Value| j["supervisor"]["pid"].as_u64().is_some();
+    let found = eventually(DEADLINE, || {
+        json = status(&exe)?;
+        Ok(has_child(&json))
+    })?;
+    assert!(found, "no supervisor pid in {json}");
+    println!("status: {json}");
+    assert_eq!(json["state"], "running", "{json}");
+    assert_eq!(json["account"], r"NT AUTHORITY\LocalService", "{json}");
+    let supervisor = &json["supervisor"];
+    assert_eq!(supervisor["state"], "running", "{json}");
+    assert_eq!(supervisor["restarts"], 0, "{json}");
+    assert_eq!(supervisor["stale"], false, "{json}");
+    assert_eq!(
+        supervisor["supervisor_pid"].as_u64(),
+        json["pid"].as_u64(),
+        "the state file is the running service's: {json}"
+    );
+    let state_file = supervisor["state_file"].as_str().unwrap_or_default();
+    assert!(
+        state_file.ends_with(&format!(r"\steward\{NAME}\state.json")),
+        "{json}"
+    );
+    let child = supervisor["pid"].as_u64().expect("a child pid");
+    assert!(alive(&fixture, child)?, "child {child} runs");
+
+    let line = steward(&exe, &["stop", NAME, "--wait"])?;
+    assert!(line.contains("stopped"), "{line}");
+    assert!(
+        eventually(DEADLINE, || Ok(!alive(&fixture, child)?))?,
+        "child {child} survived the stop"
+    );
+    let json = status(&exe)?;
+    assert_eq!(json["state"], "stopped", "{json}");
+    assert_eq!(json["win32_exit_code"], 0, "{json}");
+    assert_eq!(json["supervisor"]["state"], "stopped", "{json}");
+
+    steward(&exe, &["uninstall", NAME])?;
+    assert!(matches!(
+        bench().reg_query(&service_key(NAME), None),
+        Err(BenchError::RegistryNotFound { .. })
+    ));
+    Ok(())
+}
+
+/// Makes `C:\ProgramData\steward` (what `status` reads) the directory the Wine service writes,
+/// `C:\users\Public\steward`, with a symlink in the prefix; returns the latter (Unix path).
+fn join_program_data() -> Result<std::path::PathBuf, BenchError> {
+    let public = bench().to_unix(r"C:\users\Public\steward")?;
+    let program_data = bench().to_unix(r"C:\ProgramData\steward")?;
+    let io = |what: &str| {
+        let what = what.to_owned();
+        move |source| BenchError::Io { what, source }
+    };
+    std::fs::create_dir_all(&public).map_err(io("mkdir C:\\users\\Public\\steward"))?;
+    if std::fs::symlink_metadata(&program_data).is_err() {
+        std::os::unix::fs::symlink(&public, &program_data)
+            .map_err(io("symlink C:\\ProgramData\\steward"))?;
+    }
+    Ok(public)
+}
