@@ -7,7 +7,8 @@
 //! * **Linux**: `$XDG_RUNTIME_DIR/steward` when `run` has a runtime directory (a user manager's
 //!   service, a login session), else `/run/steward` (a system service). `<base>/<name>` is what
 //!   systemd's `RuntimeDirectory=steward/<name>` creates in either scope.
-//! * **Windows**: `%ProgramData%\steward` (`C:\ProgramData\steward` if the variable is unset).
+//! * **Windows**: `<ProgramData>\steward`, the known folder (`C:\ProgramData\steward` when it cannot
+//!   be read).
 //!
 //! `status` looks in the same places: the override alone when it is set; on Linux the scope's
 //! directory first (`$XDG_RUNTIME_DIR/steward` with `STEWARD_SYSTEMD_SCOPE=user`, else
@@ -45,7 +46,7 @@ impl LocationEnv {
         LocationEnv {
             state_dir: var(STATE_DIR_ENV),
             runtime_dir: var("XDG_RUNTIME_DIR"),
-            program_data: var("ProgramData"),
+            program_data: crate::sys::program_data().or_else(|| var("ProgramData")),
             user_scope: crate::sys::user_scope(),
         }
     }

@@ -9,3 +9,8 @@ pub const CONVENTION: Convention = Convention::Linux;
 pub fn user_scope() -> bool {
     std::env::var(steward::control::systemd::SCOPE_ENV).as_deref() == Ok("user")
 }
+
+/// No ProgramData on Unix.
+pub fn program_data() -> Option<std::ffi::OsString> {
+    None
+}
