@@ -8,7 +8,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use steward_wine_bench::{BenchError, Control, State, WineBench, fresh_windows_exe};
+use steward_wine_bench::{
+    BenchError, Control, State, WineBench, fresh_windows_exe, io_error, poll,
+};
 
 /// The longest any single wait may take (Wine on a loaded 2-core machine is slow).
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -19,26 +21,6 @@ const LINES: usize = 1000;
 
 fn bench() -> &'static WineBench {
     steward_wine_bench::shared().unwrap_or_else(|e| panic!("Wine bench did not start: {e}"))
-}
-
-/// Wraps a host I/O error as the bench's error type.
-fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> BenchError {
-    let what = what.into();
-    move |source| BenchError::Io { what, source }
-}
-
-/// Polls `check` every 50 ms until it returns `Some` or `limit` passes.
-fn poll<T>(limit: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(value) = check() {
-            return Some(value);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// The service `cap-<name>` in `C:\steward-cap\<name>`, deleted on drop.

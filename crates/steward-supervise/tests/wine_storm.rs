@@ -9,7 +9,9 @@
 
 use std::time::{Duration, Instant};
 
-use steward_wine_bench::{BenchError, Control, State, WineBench, fresh_windows_exe};
+use steward_wine_bench::{
+    BenchError, Control, State, WineBench, fresh_windows_exe, io_error, try_poll as poll,
+};
 
 /// The longest any single wait may take (Wine on a loaded 2-core machine is slow).
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -22,29 +24,6 @@ const CONTROLS: u64 = 1000;
 
 fn bench() -> &'static WineBench {
     steward_wine_bench::shared().unwrap_or_else(|e| panic!("Wine bench did not start: {e}"))
-}
-
-/// Wraps a host I/O error as the bench's error type.
-fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> BenchError {
-    let what = what.into();
-    move |source| BenchError::Io { what, source }
-}
-
-/// Polls `check` until it returns `Some` or `limit` passes.
-fn poll<T>(
-    limit: Duration,
-    mut check: impl FnMut() -> Result<Option<T>, BenchError>,
-) -> Result<Option<T>, BenchError> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(value) = check()? {
-            return Ok(Some(value));
-        }
-        if Instant::now() >= deadline {
-            return Ok(None);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// The Windows programs of this bench's Wine session, as lower-cased command lines. Wine

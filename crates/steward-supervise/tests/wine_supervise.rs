@@ -11,7 +11,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use steward_wine_bench::{BenchError, Control, ServiceStatus, State, WineBench, fresh_windows_exe};
+use steward_wine_bench::{
+    BenchError, Control, ServiceStatus, State, WineBench, fresh_windows_exe, io_error, poll,
+};
 
 /// `ERROR_SERVICE_SPECIFIC_ERROR`: the service-specific exit code holds the real code.
 const ERROR_SERVICE_SPECIFIC_ERROR: u32 = 1066;
@@ -126,26 +128,6 @@ impl Drop for Case {
             let _ = bench().wait_state(&self.name, State::Stopped, Duration::from_secs(5));
         }
         let _ = bench().delete_service(&self.name);
-    }
-}
-
-/// Wraps a host I/O error as the bench's error type.
-fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> BenchError {
-    let what = what.into();
-    move |source| BenchError::Io { what, source }
-}
-
-/// Polls `check` until it returns `Some` or `limit` passes.
-fn poll<T>(limit: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(value) = check() {
-            return Some(value);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

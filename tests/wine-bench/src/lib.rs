@@ -72,6 +72,7 @@ mod shared;
 mod stale;
 mod storm;
 mod tools;
+mod wait;
 
 pub use bench::{BenchOptions, Timings, WineBench};
 pub use console::{ConsoleCtrl, ConsoleRun, CtrlDelivery, Readiness};
@@ -87,3 +88,4 @@ pub use registry::RegValue;
 pub use service::{Control, ServiceStatus, State};
 pub use shared::shared;
 pub use storm::StormCounts;
+pub use wait::{io_error, poll, try_poll};
