@@ -97,6 +97,10 @@ pub enum Verb {
         /// Print the stable JSON form (docs/status-json.md).
         #[arg(long)]
         json: bool,
+        /// The service's config, for its `[admin]` endpoint (default: the one the installed
+        /// service runs with).
+        #[arg(long, short = 'c', value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Print the program's captured stdout and stderr (rotated files first).
     Logs {

@@ -51,7 +51,7 @@ pub fn logs<M: ServiceManager>(
 }
 
 /// The config an installed service runs with, from its registered command line.
-fn registered_config<M: ServiceManager>(manager: &M, name: &str) -> anyhow::Result<PathBuf> {
+pub fn registered_config<M: ServiceManager>(manager: &M, name: &str) -> anyhow::Result<PathBuf> {
     let status = manager.status(name)?;
     if !status.installed {
         bail!("service '{name}' is not installed (give its config with --config)");

@@ -2,9 +2,11 @@
 //! configs. Argument parsing and wiring only; the work is done by `steward` (runtime and
 //! control), `steward-config` and `steward-supervise`. Exit codes are documented in `docs/cli.md`.
 
+mod admin;
 mod check;
 mod cli;
 mod control;
+mod health;
 mod logs;
 mod package;
 mod run;
@@ -108,9 +110,10 @@ fn dispatch(verb: Verb) -> anyhow::Result<Done> {
         Verb::Start { name, wait } => control::start(&manager(), &name, &wait)?,
         Verb::Stop { name, wait } => control::stop(&manager(), &name, &wait)?,
         Verb::Restart { name, wait } => control::restart(&manager(), &name, &wait)?,
-        Verb::Status { name, json } => {
+        Verb::Status { name, json, config } => {
             let candidates = state::status_state_files(&name);
-            status::status(&manager(), &name, json, &candidates)?
+            let target = admin::target_of(&manager(), &name, config.as_deref());
+            status::status_with_admin(&manager(), &name, json, &candidates, target.as_ref())?
         }
         Verb::Package {
             config,

@@ -13,6 +13,10 @@ use steward_supervise::{
     Hook, Hooks, Outcome, ProgramSpec, RestartMode, RestartPolicy, StartLimit, Supervisor,
 };
 
+use steward_admin::AdminHandle;
+use steward_supervise::Observer;
+
+use crate::admin::Bridge;
 use crate::check::InvalidConfig;
 
 /// The exit code of `run` when the config is invalid (`EX_CONFIG` of sysexits.h, systemd's
@@ -65,6 +69,13 @@ pub fn run(source: Source<'_>) -> anyhow::Result<Exit> {
         .capture(capture_config(&config))
         .echo(echo_output());
     let state_file = crate::state::run_state_file(&config.service.name);
+    let observer = Observer::new();
+    supervisor = supervisor.observer(observer.clone());
+    if let Some(health) = &config.health {
+        let dir = state_file.parent().unwrap_or(Path::new("."));
+        let setup = crate::health::health_setup(health, &config.service.name, dir);
+        supervisor = supervisor.health(setup);
+    }
     match crate::state::prepare(&state_file) {
         Ok(()) => supervisor = supervisor.state_file(state_file),
         Err(error) => tracing::warn!(
@@ -73,17 +84,55 @@ pub fn run(source: Source<'_>) -> anyhow::Result<Exit> {
             state_file.display()
         ),
     }
-    let exit = steward::run_with(
-        service_spec(&config),
-        Mode::Auto,
-        move |ctx| match supervisor.run(&ctx)? {
-            Outcome::Failed { code, reason } => {
-                Err(Failure::msg(format!("{reason} (exit code {code})")).with_exit_code(code))
-            }
-            Outcome::Stopped | Outcome::Exited { .. } => Ok(()),
-        },
-    );
+    let admin = config.admin.as_ref().and_then(crate::admin::admin_config);
+    let bridge = Bridge::new(&config.service.name, observer);
+    let exit = steward::run_with(service_spec(&config), Mode::Auto, move |ctx| {
+        let endpoint = match &admin {
+            Some(admin) => Some(
+                AdminHandle::start(admin, bridge.clone(), bridge.clone()).map_err(|error| {
+                    Failure::msg(format!("cannot start the admin endpoint: {error}"))
+                        .with_exit_code(CONFIG_ERROR_CODE)
+                })?,
+            ),
+            None => None,
+        };
+        let result = supervise(&supervisor, &bridge, &ctx);
+        if let Some(endpoint) = endpoint
+            && let Err(error) = endpoint.shutdown()
+        {
+            tracing::warn!("the admin endpoint ended with an error: {error}");
+        }
+        result
+    });
     Ok(exit)
+}
+
+/// Runs the supervisor; after a stop over the admin endpoint, waits for its `start` (or the
+/// service's stop) and runs it again.
+fn supervise(
+    supervisor: &Supervisor,
+    bridge: &Bridge,
+    ctx: &steward::Context,
+) -> Result<(), Failure> {
+    loop {
+        match supervisor.run(ctx)? {
+            Outcome::Failed { code, reason } => {
+                return Err(
+                    Failure::msg(format!("{reason} (exit code {code})")).with_exit_code(code)
+                );
+            }
+            Outcome::Stopped if bridge.stopped_by_admin() && !ctx.shutdown_requested() => {
+                tracing::info!("the program was stopped over the admin endpoint");
+                // The service itself runs on: it is no longer starting.
+                ctx.ready();
+                if !bridge.wait_for_start(ctx) {
+                    return Ok(());
+                }
+                tracing::info!("the program is started again over the admin endpoint");
+            }
+            Outcome::Stopped | Outcome::Exited { .. } => return Ok(()),
+        }
+    }
 }
 
 /// Prints every error, then reports the failure through the runtime.

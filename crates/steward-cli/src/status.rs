@@ -35,6 +35,10 @@ pub struct SupervisorStatus {
     /// The capture of the program's output (`null` when it is not captured, or the file was
     /// written by a steward without capture).
     pub capture: Option<CaptureRecord>,
+    /// Why the supervisor itself last restarted the program (a failed health check, a missed
+    /// watchdog, a restart over the admin endpoint); absent when it never did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_restart_reason: Option<String>,
 }
 
 /// The whole status: the manager's fields, then `supervisor` (null without a state file).
@@ -45,15 +49,32 @@ pub struct Report {
     pub service: ServiceStatus,
     /// What the supervisor recorded.
     pub supervisor: Option<SupervisorStatus>,
+    /// The admin endpoint's `/status` (docs/admin.md), when the service has one and it
+    /// answered; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin: Option<serde_json::Value>,
 }
 
 /// `status NAME [--json]`: asks `manager`, then reads the first state file of `candidates` that
 /// exists. A state file that exists but cannot be read is skipped with a warning on stderr.
+#[cfg(test)]
 pub fn status<M: ServiceManager>(
     manager: &M,
     name: &str,
     json: bool,
     candidates: &[PathBuf],
+) -> Result<String, ControlError> {
+    status_with_admin(manager, name, json, candidates, None)
+}
+
+/// [`status`], plus the admin endpoint's `/status` when `admin` is given and answers (the
+/// state file is still read: it is the fallback, and it has what the endpoint does not).
+pub fn status_with_admin<M: ServiceManager>(
+    manager: &M,
+    name: &str,
+    json: bool,
+    candidates: &[PathBuf],
+    admin: Option<&crate::admin::Target>,
 ) -> Result<String, ControlError> {
     // The manager validates the name first, so it is safe to use in a path below.
     let service = manager.status(name)?;
@@ -67,7 +88,8 @@ pub fn status<M: ServiceManager>(
                 None
             }
         });
-    let report = merge(service, record);
+    let mut report = merge(service, record);
+    report.admin = admin.and_then(crate::admin::fetch);
     if json {
         serde_json::to_string(&report).map_err(|error| ControlError::Os {
             service: name.to_owned(),
@@ -106,11 +128,13 @@ pub fn merge(service: ServiceStatus, record: Option<(PathBuf, StateRecord)>) -> 
             stale: active && manager_stopped,
             state_file,
             capture: record.capture,
+            last_restart_reason: record.last_restart_reason,
         }
     });
     Report {
         service,
         supervisor,
+        admin: None,
     }
 }
 
@@ -132,6 +156,9 @@ pub fn render_text(report: &Report) -> String {
     service_lines(&report.service, &mut lines);
     if let Some(supervisor) = &report.supervisor {
         supervisor_lines(supervisor, &mut lines);
+    }
+    if let Some(admin) = &report.admin {
+        admin_lines(admin, &mut lines);
     }
     let width = lines.iter().map(|(key, _)| key.len()).max().unwrap_or(0) + 2;
     lines
@@ -180,6 +207,9 @@ fn supervisor_lines(supervisor: &SupervisorStatus, lines: &mut Vec<(&'static str
     }
     lines.push(("supervisor", state));
     lines.push(("restarts", supervisor.restarts.to_string()));
+    if let Some(reason) = &supervisor.last_restart_reason {
+        lines.push(("restarted", reason.clone()));
+    }
     if let Some(code) = supervisor.last_exit_code {
         let how = match supervisor.last_exit_signal {
             Some(signal) => format!("killed by signal {signal} (code {code})"),
@@ -209,6 +239,33 @@ fn supervisor_lines(supervisor: &SupervisorStatus, lines: &mut Vec<(&'static str
         lines.push(("logs", logs));
     }
     lines.push(("state file", display(&supervisor.state_file)));
+}
+
+/// The endpoint's view: state, readiness and each check.
+fn admin_lines(admin: &serde_json::Value, lines: &mut Vec<(&'static str, String)>) {
+    let flag = |key: &str, yes: &'static str, no: &'static str| -> &'static str {
+        if admin[key].as_bool() == Some(true) {
+            yes
+        } else {
+            no
+        }
+    };
+    let state = admin["state"].as_str().unwrap_or("?");
+    let (live, ready) = (
+        flag("live", "live", "not live"),
+        flag("ready", "ready", "not ready"),
+    );
+    lines.push(("endpoint", format!("{state}, {live}, {ready}")));
+    for check in admin["health"]["checks"].as_array().into_iter().flatten() {
+        let ok = if check["ok"].as_bool() == Some(true) {
+            "ok"
+        } else {
+            "failing"
+        };
+        let name = check["name"].as_str().unwrap_or("?");
+        let message = check["message"].as_str().unwrap_or("");
+        lines.push(("check", format!("{name}: {ok} ({message})")));
+    }
 }
 
 fn display(path: &Path) -> String {
@@ -247,6 +304,7 @@ mod tests {
                 bytes_dropped: 24,
                 ..CaptureRecord::default()
             }),
+            last_restart_reason: None,
         }
     }
 

@@ -35,11 +35,11 @@
 //! assert_eq!(config.restart.max_delay, Duration::from_secs(30)); // the default
 //! assert_eq!(config.program.unwrap().cwd, std::path::Path::new("/srv/hello"));
 //!
-//! let errors = steward_config::check_str("[service]\nname = \"hello\"\n[health]\n", "steward.toml".as_ref())
+//! let errors = steward_config::check_str("[service]\nname = \"hello\"\n[registry]\n", "steward.toml".as_ref())
 //!     .unwrap_err();
 //! assert_eq!(
 //!     errors[0].to_string(),
-//!     "steward.toml:3:2: table [health] is not supported by this version of steward"
+//!     "steward.toml:3:2: table [registry] is not supported by this version of steward"
 //! );
 //! ```
 
@@ -54,6 +54,8 @@ use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, ErrorKind, Location};
 pub use setting::{Account, Origin, Setting, StartType};
+pub use tables::admin::{Admin, DEFAULT_ADMIN_LISTEN};
+pub use tables::health::{DEFAULT_START_TIMEOUT, Health, HealthCheck, Probe, Role};
 pub use tables::hooks::{DEFAULT_HOOK_TIMEOUT, Hook, Hooks};
 pub use tables::log::{
     DEFAULT_LOG_MAX_LINE, DEFAULT_LOG_MAX_SIZE, Log, LogFormat, LogPolicy, LogRotate,
@@ -89,6 +91,10 @@ pub struct Config {
     pub log: Log,
     /// `[package]`: what `steward package` builds; absent when not packaged.
     pub package: Option<Package>,
+    /// `[health]`: checks, readiness gate and watchdog; absent when not configured.
+    pub health: Option<Health>,
+    /// `[admin]`: the admin endpoint; absent (no endpoint) when not configured.
+    pub admin: Option<Admin>,
 }
 
 impl Config {
@@ -146,6 +152,8 @@ impl Config {
             hooks: Hooks::default(),
             log: Log::default_in(dir),
             package: None,
+            health: None,
+            admin: None,
         }
     }
 }

@@ -377,7 +377,7 @@ fn syntax_error_has_a_position_and_does_not_claim_missing_keys() {
 #[test]
 fn every_error_of_a_file_is_collected_in_file_order() {
     let found = errors(
-        "[service]\nname = \"bad name\"\nstart = \"soon\"\n[program]\ncommand = \"\"\n[restart]\ndelay = \"x\"\nstart_limit = { burst = 0 }\n[health]\nhttp = \"x\"\n",
+        "[service]\nname = \"bad name\"\nstart = \"soon\"\n[program]\ncommand = \"\"\n[restart]\ndelay = \"x\"\nstart_limit = { burst = 0 }\n[registry]\nttl = \"x\"\n",
     );
     let positions: Vec<&str> = found
         .iter()
@@ -446,9 +446,12 @@ fn every_key_is_documented() {
     assert_documented(doc, "log", field_names::<tables::log::RawLog>());
     assert_documented(doc, "package", field_names::<tables::package::RawPackage>());
     assert_documented(doc, "package", field_names::<tables::package::RawSigning>());
+    assert_documented(doc, "health", field_names::<tables::health::RawHealth>());
+    assert_documented(doc, "health", field_names::<tables::health::RawCheck>());
+    assert_documented(doc, "admin", field_names::<tables::admin::RawAdmin>());
     assert_eq!(
         SUPPORTED.len(),
-        6,
+        8,
         "a new table needs its keys checked here"
     );
     for table in PLANNED {

@@ -50,15 +50,20 @@
 
 pub mod capture;
 mod error;
+mod health;
 mod hooks;
 pub mod machine;
+pub mod observe;
 mod spec;
 mod state_file;
 mod supervisor;
 mod sys;
 
 pub use error::SuperviseError;
+pub use health::HealthSetup;
 pub use machine::{ExitStatus, FailReason, Outcome, StateName};
+pub use observe::Observer;
 pub use spec::{Hook, Hooks, Priority, ProgramSpec, RestartMode, RestartPolicy, StartLimit};
 pub use state_file::{CaptureRecord, StateRecord, read_state_file};
+pub use steward_health;
 pub use supervisor::Supervisor;

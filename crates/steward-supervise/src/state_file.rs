@@ -32,6 +32,11 @@ pub struct StateRecord {
     /// written before capture existed.
     #[serde(default)]
     pub capture: Option<CaptureRecord>,
+    /// Why the supervisor itself last killed the program to restart it: a failed liveness
+    /// check (`health check "web" failed: ...`), `watchdog missed`, `not ready within 90s`, or
+    /// a restart requested over the admin endpoint. Absent when it never did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_restart_reason: Option<String>,
 }
 
 /// The capture's counters and health as the state file records them (a copy of
@@ -114,6 +119,7 @@ mod tests {
                 bytes_written: 5,
                 ..CaptureRecord::default()
             }),
+            last_restart_reason: None,
         };
         write_state_file(&path, &record).unwrap();
         assert_eq!(read_state_file(&path).unwrap(), record);

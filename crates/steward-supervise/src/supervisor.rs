@@ -1,7 +1,6 @@
 //! The supervisor loop: waits for events, feeds them to the state machine, executes its actions.
 
 use std::collections::VecDeque;
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -11,11 +10,18 @@ use steward::Context;
 
 use crate::capture::{Capture, CaptureConfig, Stream};
 use crate::error::SuperviseError;
+use crate::health::{Gate, HealthSetup};
 use crate::hooks::run_hook;
 use crate::machine::{self, Action, Event, ExitStatus, FailReason, Machine, Outcome, StateName};
+use crate::observe::Observer;
 use crate::spec::{Hooks, ProgramSpec, RestartPolicy};
 use crate::state_file::{CaptureRecord, StateRecord, write_state_file};
 use crate::sys::{Child, Containment, Events, Output, Waker, Wakeup};
+
+mod gate;
+mod tracked;
+
+use tracked::Tracked;
 
 /// The longest the loop waits without looking around (reaping adopted descendants).
 const TICK: Duration = Duration::from_secs(1);
@@ -39,6 +45,8 @@ pub struct Supervisor {
     state_file: Option<PathBuf>,
     capture: Option<CaptureConfig>,
     echo: bool,
+    health: Option<HealthSetup>,
+    observer: Option<Observer>,
 }
 
 impl Supervisor {
@@ -51,6 +59,8 @@ impl Supervisor {
             state_file: None,
             capture: None,
             echo: false,
+            health: None,
+            observer: None,
         }
     }
 
@@ -91,8 +101,23 @@ impl Supervisor {
         self
     }
 
+    /// Gates readiness on health checks and restarts a program that hangs (see
+    /// [`HealthSetup`] and `docs/health.md`): `ctx.ready()` is called only once a run is ready,
+    /// and the program gets the monitor's `NOTIFY_SOCKET` / `WATCHDOG_USEC`.
+    pub fn health(mut self, setup: HealthSetup) -> Self {
+        self.health = Some(setup);
+        self
+    }
+
+    /// Publishes snapshots to `observer` and obeys its [`Request`]s while running.
+    pub fn observer(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     /// Runs the program until a stop is requested through `ctx` or the policy gives up. Calls
-    /// `ctx.ready()` once the program first runs. Blocks.
+    /// `ctx.ready()` once the program first runs (and, with [`health`](Supervisor::health),
+    /// is ready). Blocks.
     ///
     /// On return the program's whole tree is gone. Turn [`Outcome::Failed`] into
     /// `steward::Failure::with_exit_code(code)`.
@@ -110,6 +135,17 @@ impl Supervisor {
             None => None,
         };
         let watcher = StopWatcher::start(ctx.clone(), events.waker());
+        let gate = match &self.health {
+            Some(setup) => Some(Gate::start(setup, events.waker())?),
+            None => None,
+        };
+        let mut program = self.program.clone();
+        for (key, value) in gate.iter().flat_map(Gate::child_env) {
+            program = program.env(key, value);
+        }
+        if let Some(observer) = &self.observer {
+            observer.attach(events.waker(), gate.as_ref().map(Gate::handle));
+        }
         let mut run = Run {
             sup: self,
             ctx,
@@ -123,8 +159,14 @@ impl Supervisor {
             capture,
             open_sources: Arc::new(AtomicUsize::new(0)),
             recorded: None,
+            program,
+            gate,
+            restart_reason: None,
         };
         let result = run.drive(&events);
+        if let Some(observer) = &self.observer {
+            observer.detach();
+        }
         watcher.done.store(true, Ordering::Release);
         if let Some(child) = run.child.take() {
             // Only on an OS error: never leave the tree behind.
@@ -162,6 +204,12 @@ struct Run<'a> {
     open_sources: Arc<AtomicUsize>,
     /// The capture counters last written to the state file.
     recorded: Option<CaptureRecord>,
+    /// The program as spawned: the spec plus the health monitor's environment.
+    program: crate::ProgramSpec,
+    /// The health gate, when configured.
+    gate: Option<Gate>,
+    /// Why the supervisor itself last killed the program.
+    restart_reason: Option<String>,
 }
 
 impl Run<'_> {
@@ -177,9 +225,11 @@ impl Run<'_> {
                 }
             }
             let now = Instant::now();
-            let wait = self
-                .timer
-                .map_or(TICK, |at| at.saturating_duration_since(now).min(TICK));
+            let at = match (self.timer, self.gate.as_ref().and_then(Gate::next_deadline)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let wait = at.map_or(TICK, |at| at.saturating_duration_since(now).min(TICK));
             let wakeup = events
                 .wait(self.child.as_ref(), wait)
                 .map_err(|e| SuperviseError::os("waiting for the program failed", e))?;
@@ -211,6 +261,8 @@ impl Run<'_> {
                 Wakeup::Woken => {}
                 Wakeup::Timeout => {}
             }
+            self.obey_requests()?;
+            self.check_health()?;
             self.record_capture();
             if self.timer.is_some_and(|at| Instant::now() >= at) {
                 self.timer = None;
@@ -271,7 +323,7 @@ impl Run<'_> {
         self.wait_for_previous_output();
         match self
             .containment
-            .spawn(&self.sup.program, self.capture.is_some())
+            .spawn(&self.program, self.capture.is_some())
         {
             Ok((child, output)) => {
                 let pid = child.pid();
@@ -279,8 +331,9 @@ impl Run<'_> {
                 if let Some(output) = output {
                     self.attach(output);
                 }
-                if !self.watcher.ready.swap(true, Ordering::AcqRel) {
-                    self.ctx.ready();
+                match &mut self.gate {
+                    Some(gate) => gate.spawned(Instant::now()),
+                    None => self.mark_ready(),
                 }
                 self.pending.push_back(Event::Spawned { pid });
             }
@@ -344,6 +397,7 @@ impl Run<'_> {
     }
 
     fn write_state(&self) -> Result<(), SuperviseError> {
+        self.publish();
         let Some(path) = &self.sup.state_file else {
             return Ok(());
         };
@@ -362,44 +416,9 @@ impl Run<'_> {
                 Some(capture) => Some(capture.stats().into()),
                 None => self.recorded.clone(),
             },
+            last_restart_reason: self.restart_reason.clone(),
         };
         write_state_file(path, &record)
-    }
-}
-
-/// A pipe handed to the capture, counted in `open` until its reader drops it (after the capture
-/// has queued its end); with `echo`, what is read is copied to our own stdout or stderr.
-struct Tracked<R> {
-    inner: R,
-    open: Arc<AtomicUsize>,
-    echo: Option<Stream>,
-}
-
-impl<R: Read> Read for Tracked<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Some(stream) = self.echo
-            && n > 0
-        {
-            use std::io::Write;
-            let copied = match stream {
-                Stream::Stdout => {
-                    let mut out = std::io::stdout().lock();
-                    out.write_all(&buf[..n]).and_then(|()| out.flush())
-                }
-                Stream::Stderr => std::io::stderr().lock().write_all(&buf[..n]),
-            };
-            if copied.is_err() {
-                self.echo = None;
-            }
-        }
-        Ok(n)
-    }
-}
-
-impl<R> Drop for Tracked<R> {
-    fn drop(&mut self) {
-        self.open.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

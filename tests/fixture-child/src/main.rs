@@ -2,8 +2,14 @@
 //!
 //! ```text
 //! fixture-child [--pid-file FILE] [--record FILE] [--ignore-stop] [--spawn-grandchild FILE]
-//!               [--ready-after DUR] [--spew N] [--exit N | --hang]
+//!               [--ready-after DUR] [--listen-after DUR] [--answers N] [--http PORT]
+//!               [--notify-pings N] [--spew N] [--exit N | --hang]
 //! ```
+//!
+//! Health fixtures: `--http PORT` serves `200 ok` on `127.0.0.1:PORT` from a thread, binding
+//! only after `--listen-after DUR` (given before it) and answering only `--answers N` requests
+//! (then it accepts but never answers, like a hung server). `--notify-pings N` sends `READY=1`
+//! and then `N` `WATCHDOG=1` to `NOTIFY_SOCKET`, a quarter of `WATCHDOG_USEC` apart, then stops.
 //!
 //! Steps run in this order: write the PID file; append `<pid> <monotonic ns>` to the record
 //! file; ignore the stop request (SIGTERM/SIGINT, or Ctrl-C on Windows); double-fork a grandchild
@@ -14,6 +20,7 @@
 //! `fixture-child pid-alive PID` exits 0 and prints `alive` while PID runs, else exits 1 and
 //! prints `gone`; `fixture-child kill PID` kills PID at once (`TerminateProcess`, `SIGKILL`).
 
+mod serve;
 mod sys;
 
 use std::io::Write;
@@ -55,6 +62,8 @@ fn main() {
 fn run(args: &[String]) -> Result<(), String> {
     let mut exit = 0;
     let mut hang = false;
+    let mut listen_after = Duration::ZERO;
+    let mut answers = None;
     let mut iter = args.iter();
     while let Some(flag) = iter.next() {
         let mut value = || iter.next().cloned().ok_or(format!("{flag} needs a value"));
@@ -87,6 +96,21 @@ fn run(args: &[String]) -> Result<(), String> {
                     writeln!(out, "line {i}").map_err(|e| e.to_string())?;
                 }
                 out.flush().map_err(|e| e.to_string())?;
+            }
+            "--listen-after" => listen_after = parse_duration(&value()?)?,
+            "--answers" => {
+                answers = Some(value()?.parse().map_err(|_| "--answers needs a number")?)
+            }
+            "--http" => {
+                let port = value()?.parse().map_err(|_| "--http needs a port")?;
+                serve::http(port, listen_after, answers);
+            }
+            "--notify-pings" => {
+                serve::notify(
+                    value()?
+                        .parse()
+                        .map_err(|_| "--notify-pings needs a number")?,
+                );
             }
             "--exit" => exit = value()?.parse().map_err(|_| "--exit needs a number")?,
             "--hang" => hang = true,

@@ -4,9 +4,9 @@
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
-pub use unix::{CONVENTION, program_data, user_scope};
+pub use unix::{CONVENTION, notify_path, program_data, user_scope};
 
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
-pub use windows::{CONVENTION, program_data, user_scope};
+pub use windows::{CONVENTION, notify_path, program_data, user_scope};

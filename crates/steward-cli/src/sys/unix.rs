@@ -14,3 +14,8 @@ pub fn user_scope() -> bool {
 pub fn program_data() -> Option<std::ffi::OsString> {
     None
 }
+
+/// The notify socket of service `name`: `notify.sock` in its runtime directory.
+pub fn notify_path(_name: &str, runtime_dir: &std::path::Path) -> std::path::PathBuf {
+    runtime_dir.join("notify.sock")
+}

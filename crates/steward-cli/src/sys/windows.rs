@@ -41,3 +41,8 @@ pub fn program_data() -> Option<OsString> {
     unsafe { CoTaskMemFree(path.cast()) };
     folder
 }
+
+/// The notify pipe of service `name`: `\\.\pipe\steward-<name>-notify`.
+pub fn notify_path(name: &str, _runtime_dir: &std::path::Path) -> std::path::PathBuf {
+    format!(r"\\.\pipe\steward-{name}-notify").into()
+}

@@ -2,6 +2,8 @@
 //! and its `resolve` function; supporting a table of the contract means adding its module and
 //! moving its name from [`PLANNED`] to the dispatch in [`resolve_document`].
 
+pub(crate) mod admin;
+pub(crate) mod health;
 pub(crate) mod hooks;
 pub(crate) mod log;
 pub(crate) mod package;
@@ -18,11 +20,13 @@ use crate::error::ErrorKind;
 use crate::resolver::Resolver;
 
 /// The tables this version of steward reads.
-pub const SUPPORTED: &[&str] = &["service", "program", "restart", "hooks", "package", "log"];
+pub const SUPPORTED: &[&str] = &[
+    "service", "program", "restart", "hooks", "package", "log", "health", "admin",
+];
 
 /// Tables of the config contract that this version of steward does not implement yet; a config
 /// using one is refused rather than silently half-obeyed.
-pub const PLANNED: &[&str] = &["health", "admin", "registry"];
+pub const PLANNED: &[&str] = &["registry"];
 
 /// Reads and resolves a whole document, collecting every error.
 pub(crate) fn resolve_document(text: &str, r: &mut Resolver<'_>, file: PathBuf) -> Config {
@@ -42,6 +46,8 @@ pub(crate) fn resolve_document(text: &str, r: &mut Resolver<'_>, file: PathBuf) 
     let mut hooks = None;
     let mut log = None;
     let mut package = None;
+    let mut health = None;
+    let mut admin = None;
     for (key, value) in document.into_inner() {
         let name = key.get_ref().as_ref();
         let span = value.span();
@@ -52,6 +58,8 @@ pub(crate) fn resolve_document(text: &str, r: &mut Resolver<'_>, file: PathBuf) 
             "hooks" => hooks = r.table(name, value),
             "log" => log = r.table(name, value),
             "package" => package = r.table(name, value).map(|raw| (raw, span)),
+            "health" => health = r.table(name, value),
+            "admin" => admin = r.table(name, value),
             _ if PLANNED.contains(&name) => {
                 r.push(key.span(), ErrorKind::UnsupportedTable(name.to_owned()));
             }
@@ -68,12 +76,17 @@ pub(crate) fn resolve_document(text: &str, r: &mut Resolver<'_>, file: PathBuf) 
     let (raw_service, service_span) = service.unwrap_or_default();
     Config {
         dir: r.base_dir().to_path_buf(),
-        file,
         service: service::resolve(raw_service, service_span, r),
         program: program.map(|(raw, span)| program::resolve(raw, span, r)),
         restart: restart::resolve(restart.unwrap_or_default(), r),
         hooks: hooks::resolve(hooks.unwrap_or_default(), r),
         log: log::resolve(log.unwrap_or_default(), r),
         package: package.map(|(raw, span)| package::resolve(raw, span, r)),
+        health: health.map(|raw| health::resolve(raw, r)),
+        admin: admin.map(|raw| admin::resolve(raw, &file, r)),
+        file,
     }
 }
+
+#[cfg(test)]
+mod health_tests;

@@ -43,3 +43,11 @@ pub fn kill(pid: u32) -> std::io::Result<()> {
     rustix::process::kill_process(pid, rustix::process::Signal::KILL)?;
     Ok(())
 }
+
+/// Sends one sd_notify datagram to `address`; errors are printed, not fatal.
+pub fn notify(address: &std::ffi::OsStr, message: &str) {
+    let socket = std::os::unix::net::UnixDatagram::unbound();
+    if let Err(e) = socket.and_then(|s| s.send_to(message.as_bytes(), address)) {
+        eprintln!("fixture-child: notify: {e}");
+    }
+}

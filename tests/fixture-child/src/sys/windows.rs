@@ -81,3 +81,15 @@ pub fn kill(pid: u32) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Writes one sd_notify message to the pipe `address`; errors are printed, not fatal.
+pub fn notify(address: &std::ffi::OsStr, message: &str) {
+    use std::io::Write;
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .open(address)
+        .and_then(|mut pipe| pipe.write_all(message.as_bytes()));
+    if let Err(e) = written {
+        eprintln!("fixture-child: notify: {e}");
+    }
+}
