@@ -88,7 +88,7 @@ impl WineBench {
             exe::build_windows(&packages)?;
         }
         timings.build = t.elapsed();
-        let probe = exe::windows_exe("wine-probe")?;
+        let built_probe = exe::windows_exe("wine-probe")?;
         crate::stale::sweep(&std::env::temp_dir());
         let root = tempfile::Builder::new()
             .prefix(crate::stale::DIR_PREFIX)
@@ -100,7 +100,8 @@ impl WineBench {
             debug_log: root.path().join("debug.log"),
             root: Mutex::new(Some(root)),
             tools,
-            probe,
+            // Replaced by the bench's own copy below, once the prefix exists.
+            probe: built_probe.clone(),
             holder: Mutex::new(None),
             timings,
         };
@@ -108,6 +109,11 @@ impl WineBench {
         let t = Instant::now();
         prefix::create(&bench.tools, &bench.prefix)?;
         bench.timings.prefix = t.elapsed();
+        // The bench runs its own copy of the probe: a concurrent `cargo build` in the target
+        // directory (tests build what they need) can never replace it mid-run.
+        let probe = bench.prefix.join("drive_c").join("wine-probe.exe");
+        std::fs::copy(&built_probe, &probe).map_err(BenchError::io("copy wine-probe.exe"))?;
+        bench.probe = probe;
         let t = Instant::now();
         prefix::install_shim(&bench.tools, &bench.prefix)?;
         bench.timings.shim = t.elapsed();

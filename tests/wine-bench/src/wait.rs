@@ -38,6 +38,5 @@ pub fn try_poll<T>(
 
 /// Wraps a host I/O error (`what` names the operation) as [`BenchError::Io`].
 pub fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> BenchError {
-    let what = what.into();
-    move |source| BenchError::Io { what, source }
+    BenchError::io(what)
 }
