@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use steward::control::{
-    self, ControlError, FailureAction, FailureActions, InstallMode, InstallRequest, Plan,
-    ServiceManager, ServiceSidType, ServiceState, ServiceStatus, Setting,
+    ControlError, FailureAction, FailureActions, InstallMode, InstallRequest, Plan, ServiceManager,
+    ServiceSidType, ServiceState, ServiceStatus, Setting,
 };
-use steward_config::{Config, Origin};
+use steward_config::Config;
 
 use crate::cli::WaitArgs;
 
@@ -31,19 +31,9 @@ pub fn install_request(config: &Config, executable: PathBuf) -> InstallRequest {
             "--config".into(),
             config.file.to_string_lossy().into_owned(),
         ],
-        start: setting(&service.start, |start| match start {
-            steward_config::StartType::Auto => control::StartType::Auto,
-            steward_config::StartType::Delayed => control::StartType::Delayed,
-            steward_config::StartType::Manual => control::StartType::Manual,
-            steward_config::StartType::Disabled => control::StartType::Disabled,
-        }),
-        account: setting(&service.account, |account| match account {
-            steward_config::Account::LocalSystem => control::Account::LocalSystem,
-            steward_config::Account::LocalService => control::Account::LocalService,
-            steward_config::Account::NetworkService => control::Account::NetworkService,
-            steward_config::Account::Virtual => control::Account::Virtual,
-            steward_config::Account::User(user) => control::Account::User(user.clone()),
-        }),
+        // steward-config resolves to the install API's own types: handed over as they are.
+        start: service.start.clone(),
+        account: service.account.clone(),
         dependencies: Vec::new(),
         environment: Vec::new(),
         failure_actions: Some(Setting::default_value(FailureActions {
@@ -58,14 +48,6 @@ pub fn install_request(config: &Config, executable: PathBuf) -> InstallRequest {
         stop_timeout: Some(Setting::default_value(
             crate::run::grace(config) + Duration::from_secs(5),
         )),
-    }
-}
-
-fn setting<T, U>(value: &steward_config::Setting<T>, map: impl FnOnce(&T) -> U) -> Setting<U> {
-    let mapped = map(&value.value);
-    match value.origin {
-        Origin::Explicit => Setting::explicit(mapped),
-        Origin::Default => Setting::default_value(mapped),
     }
 }
 

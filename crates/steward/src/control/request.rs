@@ -30,6 +30,11 @@ impl<T> Setting<T> {
             origin: Origin::Default,
         }
     }
+
+    /// Whether the user asked for the value.
+    pub fn is_explicit(&self) -> bool {
+        self.origin == Origin::Explicit
+    }
 }
 
 /// When the service starts.
