@@ -34,10 +34,23 @@ pub(crate) fn wine_env(tools: &Tools, program: &Path, prefix: &Path, debug: &str
 /// Runs `wineboot -i` in an empty `prefix`, then shuts the session down again so that the
 /// bench's holder becomes the first process (and parent of services.exe) of the next session.
 pub(crate) fn create(tools: &Tools, prefix: &Path) -> Result<(), BenchError> {
+    // One retry on a fresh directory: `wineboot -i` was seen once (under a cold CI run) to fail
+    // with "could not load kernel32.dll, status c0000135" on a brand-new prefix. That is the
+    // environment, not the code under test; a second failure is reported as it is.
+    if let Err(first) = boot(tools, prefix) {
+        eprintln!("wine-bench: prefix creation failed, retrying once on a fresh prefix: {first}");
+        let _ = shutdown(tools, prefix);
+        let _ = std::fs::remove_dir_all(prefix);
+        boot(tools, prefix)?;
+    }
+    shutdown(tools, prefix)
+}
+
+/// `wineboot -i` for a new prefix.
+fn boot(tools: &Tools, prefix: &Path) -> Result<(), BenchError> {
     let mut boot = wine_env(tools, &tools.wine, prefix, "-all");
     boot.args(["wineboot", "-i"]);
-    run_ok(boot, Duration::from_secs(180))?;
-    shutdown(tools, prefix)
+    run_ok(boot, Duration::from_secs(180)).map(drop)
 }
 
 /// `wineserver -k` then `wineserver -w` for this prefix only: ends its processes and server.
