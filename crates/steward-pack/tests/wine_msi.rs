@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use steward_wine_bench::{BenchError, State, WineBench, fresh_windows_exe, service_key};
+use steward_wine_bench::{BenchError, State, WineBench, service_key};
 
 const NAME: &str = "hello-service";
 const DIR: &str = r"C:\Program Files\My Svc";
@@ -20,26 +20,10 @@ fn bench() -> &'static WineBench {
     })
 }
 
-/// Packages hello-service `version` as an MSI (the binary with `tag` appended, so versions
-/// differ) and copies it into the prefix; returns its Windows path.
+/// Packages hello-service `version` (the binary with `tag` appended) and copies it into the
+/// prefix; returns its Windows path.
 fn msi(dir: &std::path::Path, version: &str, tag: &str) -> String {
-    let exe =
-        fresh_windows_exe("hello-service", "hello-service").expect("cross-build hello-service");
-    let mut bytes = std::fs::read(&exe).unwrap();
-    bytes.extend_from_slice(tag.as_bytes());
-    let project = dir.join(version);
-    std::fs::create_dir_all(&project).unwrap();
-    let copy = project.join("hello-service.exe");
-    std::fs::write(&copy, bytes).unwrap();
-    let config = common::project(&project, &copy, version, r#"["msi"]"#, "");
-    common::package(&config, &project.join("dist"));
-    let file = format!("hello-service_{version}_windows_x86_64.msi");
-    bench()
-        .copy_into_prefix(
-            &project.join("dist").join(&file),
-            &format!(r"C:\packages\{file}"),
-        )
-        .unwrap()
+    common::wine::hello_artifact(bench(), dir, version, tag, "msi", ".msi")
 }
 
 fn msiexec(args: &[&str]) -> i32 {

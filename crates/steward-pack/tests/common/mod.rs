@@ -47,3 +47,7 @@ pub fn fake_exe(dir: &Path) -> PathBuf {
     std::fs::write(&path, b"MZ not really a program\n").unwrap();
     path
 }
+
+// The Wine bench exists only on Linux (the Wine tests are gated the same way).
+#[cfg(target_os = "linux")]
+pub mod wine;
