@@ -94,25 +94,24 @@ where
     runtime::run(spec, mode, Box::new(service))
 }
 
-/// The run mode a command line asks for, or the usage error (tests only need the modes).
-#[cfg(test)]
-fn mode_from_args(args: &[String]) -> Result<Mode, String> {
-    match cli::parse("svc", args.iter().map(Into::into).collect()) {
-        Ok(cli::Invocation::Run(mode)) => Ok(mode),
-        Ok(cli::Invocation::Control(verb)) => Err(format!("control verb {verb:?}")),
-        Err(error) => Err(error.to_string()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn parse(args: &[&str]) -> Result<cli::Invocation, clap::Error> {
+        cli::parse("svc", args.iter().map(Into::into).collect())
+    }
+
     #[test]
     fn command_line_selects_the_mode() {
-        assert_eq!(mode_from_args(&[]), Ok(Mode::Auto));
-        assert_eq!(mode_from_args(&["run".into()]), Ok(Mode::Console));
-        let error = mode_from_args(&["instal".into()]).unwrap_err();
+        assert!(matches!(parse(&[]), Ok(cli::Invocation::Run(Mode::Auto))));
+        assert!(matches!(
+            parse(&["run"]),
+            Ok(cli::Invocation::Run(Mode::Console))
+        ));
+        let error = parse(&["instal"])
+            .expect_err("a typo is refused")
+            .to_string();
         assert!(error.contains("'instal'"), "{error}");
     }
 }
