@@ -69,16 +69,19 @@ fn missing_command() {
 }
 
 #[test]
-fn unsupported_tables() {
-    let (code, _, stderr) = check("unsupported_table.toml");
+fn registry_errors_name_the_key() {
+    let (code, _, stderr) = check("registry_errors.toml");
     assert_eq!(code, 1);
-    assert_eq!(
-        stderr,
-        [
-            "unsupported_table.toml:7:2: table [registry] is not supported by this version of steward",
-            "error: unsupported_table.toml: 1 error",
-        ]
+    assert_eq!(stderr.len(), 3, "{stderr:#?}");
+    assert!(
+        stderr[0].starts_with("registry_errors.toml:9:7: registry.ttl = \"2500ms\""),
+        "{stderr:#?}"
     );
+    assert!(
+        stderr[1].starts_with("registry_errors.toml:10:15: registry.instance_id = \"leader\""),
+        "{stderr:#?}"
+    );
+    assert_eq!(stderr[2], "error: registry_errors.toml: 2 errors");
 }
 
 #[test]

@@ -35,11 +35,14 @@
 //! assert_eq!(config.restart.max_delay, Duration::from_secs(30)); // the default
 //! assert_eq!(config.program.unwrap().cwd, std::path::Path::new("/srv/hello"));
 //!
-//! let errors = steward_config::check_str("[service]\nname = \"hello\"\n[registry]\n", "steward.toml".as_ref())
-//!     .unwrap_err();
+//! let errors = steward_config::check_str(
+//!     "[service]\nname = \"hello\"\n[registry]\nttl = \"1s\"\n",
+//!     "steward.toml".as_ref(),
+//! )
+//! .unwrap_err();
 //! assert_eq!(
 //!     errors[0].to_string(),
-//!     "steward.toml:3:2: table [registry] is not supported by this version of steward"
+//!     "steward.toml:4:7: registry.ttl = \"1s\": expected a lease TTL of at least \"2s\" (keepalives go out every ttl / 3)"
 //! );
 //! ```
 
@@ -54,6 +57,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, ErrorKind, Location};
 pub use setting::{Account, Origin, Setting, StartType};
+pub use steward_registry::{OnUnhealthy, RegistryConfig, TlsFiles};
 pub use tables::admin::{Admin, DEFAULT_ADMIN_LISTEN};
 pub use tables::health::{DEFAULT_START_TIMEOUT, Health, HealthCheck, Probe, Role};
 pub use tables::hooks::{DEFAULT_HOOK_TIMEOUT, Hook, Hooks};
@@ -65,6 +69,7 @@ pub use tables::package::{
     Format, MsiVersion, Package, PasswordSource, Signing, parse_guid, parse_msi_version,
 };
 pub use tables::program::{DEFAULT_STOP_TIMEOUT, Program, StopSignal};
+pub use tables::registry::Registry;
 pub use tables::restart::{Policy, Restart, StartLimit};
 pub use tables::service::{MAX_NAME_LEN, Service, parse_account, valid_name};
 pub use tables::{PLANNED, SUPPORTED};
@@ -95,6 +100,9 @@ pub struct Config {
     pub health: Option<Health>,
     /// `[admin]`: the admin endpoint; absent (no endpoint) when not configured.
     pub admin: Option<Admin>,
+    /// `[registry]`: announcement in etcd and cold standby; absent (no registration) when not
+    /// configured.
+    pub registry: Option<Registry>,
 }
 
 impl Config {
@@ -154,6 +162,7 @@ impl Config {
             package: None,
             health: None,
             admin: None,
+            registry: None,
         }
     }
 }

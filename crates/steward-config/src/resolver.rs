@@ -213,6 +213,18 @@ pub(crate) fn is_absolute_anywhere(raw: &str) -> bool {
             && (bytes[2] == b'\\' || bytes[2] == b'/'))
 }
 
+/// Whether `a` and `b` name the same file: the same path, or (when both exist) the same file
+/// through links. Used to refuse secrets files that are the config file itself.
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,7 +47,11 @@ impl RegistryStatus {
 }
 
 enum Command {
-    SetHealth(Health),
+    /// Changes the announced health and/or PID.
+    Update {
+        health: Option<Health>,
+        pid: Option<u32>,
+    },
     Deregister(std::sync::mpsc::Sender<Result<()>>),
 }
 
@@ -85,7 +89,18 @@ impl Registration {
 
     /// Publishes a health change (updates the value, or removes the key per `on_unhealthy`).
     pub fn set_health(&self, health: Health) {
-        let _ = self.commands.send(Command::SetHealth(health));
+        let _ = self.commands.send(Command::Update {
+            health: Some(health),
+            pid: None,
+        });
+    }
+
+    /// Announces a new program PID (after a restart) together with its health, in one write.
+    pub fn set_serving(&self, pid: u32, health: Health) {
+        let _ = self.commands.send(Command::Update {
+            health: Some(health),
+            pid: Some(pid),
+        });
     }
 
     /// Waits up to `timeout` for the instance to be registered; true if it is.
@@ -162,7 +177,9 @@ async fn run(
             tokio::select! {
                 _ = tokio::time::sleep_until(wake) => break,
                 command = commands.recv() => match command {
-                    Some(Command::SetHealth(health)) => instance.health = health,
+                    Some(Command::Update { health, pid }) => {
+                        apply(&mut instance, health, pid);
+                    }
                     Some(Command::Deregister(reply)) => {
                         let result = revoke_fresh(&config, lease).await;
                         status.send_replace(RegistryStatus::Deregistered);
@@ -232,11 +249,10 @@ async fn session(
                 }
             }
             command = commands.recv() => match command {
-                Some(Command::SetHealth(health)) => {
-                    if health != instance.health {
-                        instance.health = health;
+                Some(Command::Update { health, pid }) => {
+                    if apply(instance, health, pid) {
                         publish(&mut client, config, instance, id).await?;
-                        status.send_replace(registered(health));
+                        status.send_replace(registered(instance.health));
                     }
                 }
                 Some(Command::Deregister(reply)) => {
@@ -253,6 +269,18 @@ async fn session(
             },
         }
     }
+}
+
+/// Applies an update to the announced value; true when it changed.
+fn apply(instance: &mut InstanceInfo, health: Option<Health>, pid: Option<u32>) -> bool {
+    let before = (instance.health, instance.pid);
+    if let Some(health) = health {
+        instance.health = health;
+    }
+    if let Some(pid) = pid {
+        instance.pid = pid;
+    }
+    before != (instance.health, instance.pid)
 }
 
 async fn lease_alive(client: &mut Client, limit: Duration, id: i64) -> bool {

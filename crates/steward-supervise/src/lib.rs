@@ -30,6 +30,17 @@
 //! run's pipes, so nothing is lost across restarts, and the capture is finished (bounded, never
 //! waiting for a compression) once the tree is gone. Its counters go into the state file.
 //!
+//! With [`Supervisor::announce`], an [`Announce`] hook hears when the program starts serving
+//! (spawned, or with [`Supervisor::health`] once ready, and again when its readiness comes back
+//! after a dip), when it stops serving while the service goes on (its readiness dips, it
+//! exited, or the supervisor is about to kill it for its health or a restart request), and,
+//! before the stop signal / Ctrl-C is sent, when it is being stopped: e.g. to list it in a
+//! service registry only while it serves, so that consumers drain first.
+//!
+//! An [`Observer`] shows the loop's state to other threads (the admin endpoint) and takes
+//! [`observe::Request`]s: restart, stop, and fence (stop, but kill the tree no later than a
+//! given time after the request, for a leader that lost its lease).
+//!
 //! ```no_run
 //! use std::time::Duration;
 //! use steward_supervise::{ProgramSpec, RestartPolicy, Supervisor, Outcome};
@@ -48,6 +59,7 @@
 //! }
 //! ```
 
+mod announce;
 pub mod capture;
 mod error;
 mod health;
@@ -59,6 +71,7 @@ mod state_file;
 mod supervisor;
 mod sys;
 
+pub use announce::Announce;
 pub use error::SuperviseError;
 pub use health::HealthSetup;
 pub use machine::{ExitStatus, FailReason, Outcome, StateName};

@@ -127,7 +127,8 @@ pub enum State {
     Stopping {
         /// The PID being stopped, once known.
         pid: Option<u32>,
-        /// When to kill the tree; `None` once it has been killed (or before the spawn completed).
+        /// When to kill the tree; `None` once it has been killed. Before the spawn completed
+        /// (`pid` is `None`): the fence's deadline, if a fence was requested.
         deadline: Option<Instant>,
     },
     /// Terminal: stopped cleanly.
@@ -183,6 +184,12 @@ pub enum Event {
     TimerFired,
     /// A stop was requested.
     StopRequested,
+    /// A stop was requested that must have killed the tree by `kill_by` (or sooner, at the stop
+    /// timeout): a fence. Also shortens a stop already in progress.
+    FenceRequested {
+        /// When to kill the tree at the latest.
+        kill_by: Instant,
+    },
 }
 
 /// What the supervisor loop must do, in order.
@@ -355,11 +362,18 @@ impl Machine {
         vec![Action::WriteState, Action::ScheduleTimer(until)]
     }
 
-    fn begin_stop(&mut self, pid: Option<u32>, now: Instant) -> Vec<Action> {
+    /// Stops `pid` (or, when `None`, what the spawn in flight starts), killing its tree at the
+    /// stop timeout or at `kill_by`, whichever comes first.
+    fn begin_stop(
+        &mut self,
+        pid: Option<u32>,
+        now: Instant,
+        kill_by: Option<Instant>,
+    ) -> Vec<Action> {
         if pid.is_none() {
             self.state = State::Stopping {
                 pid: None,
-                deadline: None,
+                deadline: kill_by,
             };
             return vec![Action::WriteState];
         }
@@ -370,7 +384,10 @@ impl Machine {
             };
             return vec![Action::WriteState, Action::KillTree];
         }
-        let deadline = now + self.stop_timeout;
+        let deadline = match kill_by {
+            Some(kill_by) => kill_by.min(now + self.stop_timeout),
+            None => now + self.stop_timeout,
+        };
         self.state = State::Stopping {
             pid,
             deadline: Some(deadline),
@@ -407,15 +424,30 @@ fn transition(m: &mut Machine, event: Event, now: Instant) -> Vec<Action> {
                 Outcome::Failed { code, reason },
             )
         }
-        (State::Starting, Event::StopRequested) => m.begin_stop(None, now),
+        (State::Starting, Event::StopRequested) => m.begin_stop(None, now, None),
+        (State::Starting, Event::FenceRequested { kill_by }) => {
+            m.begin_stop(None, now, Some(kill_by))
+        }
         (State::Running { since, .. }, Event::Exited(status)) => {
             m.on_exit(status, now.saturating_duration_since(since), now)
         }
-        (State::Running { pid, .. }, Event::StopRequested) => m.begin_stop(Some(pid), now),
+        (State::Running { pid, .. }, Event::StopRequested) => m.begin_stop(Some(pid), now, None),
+        (State::Running { pid, .. }, Event::FenceRequested { kill_by }) => {
+            m.begin_stop(Some(pid), now, Some(kill_by))
+        }
         (State::Backoff { until }, Event::TimerFired) if now >= until => m.spawn(now),
-        (State::Backoff { .. }, Event::StopRequested) => m.finish(State::Stopped, Outcome::Stopped),
-        // A stop requested while the spawn was in flight: stop what was spawned.
-        (State::Stopping { pid: None, .. }, Event::Spawned { pid }) => m.begin_stop(Some(pid), now),
+        (State::Backoff { .. }, Event::StopRequested | Event::FenceRequested { .. }) => {
+            m.finish(State::Stopped, Outcome::Stopped)
+        }
+        // A stop requested while the spawn was in flight: stop what was spawned (by the fence's
+        // deadline, if any).
+        (
+            State::Stopping {
+                pid: None,
+                deadline,
+            },
+            Event::Spawned { pid },
+        ) => m.begin_stop(Some(pid), now, deadline),
         (State::Stopping { pid: None, .. }, Event::SpawnFailed) => {
             m.finish(State::Stopped, Outcome::Stopped)
         }
@@ -435,6 +467,34 @@ fn transition(m: &mut Machine, event: Event, now: Instant) -> Vec<Action> {
                 deadline: None,
             };
             vec![Action::WriteState, Action::KillTree]
+        }
+        // A fence during a stop: kill no later than it asks (never later than already planned;
+        // nothing once the tree has been killed).
+        (
+            State::Stopping {
+                pid: None,
+                deadline,
+            },
+            Event::FenceRequested { kill_by },
+        ) => {
+            m.state = State::Stopping {
+                pid: None,
+                deadline: Some(deadline.map_or(kill_by, |d| d.min(kill_by))),
+            };
+            Vec::new()
+        }
+        (
+            State::Stopping {
+                pid: Some(pid),
+                deadline: Some(deadline),
+            },
+            Event::FenceRequested { kill_by },
+        ) if kill_by < deadline => {
+            m.state = State::Stopping {
+                pid: Some(pid),
+                deadline: Some(kill_by),
+            };
+            vec![Action::ScheduleTimer(kill_by)]
         }
         // Anything else (a stale timer, a second stop request, events after the end) changes
         // nothing.

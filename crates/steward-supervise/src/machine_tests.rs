@@ -278,6 +278,107 @@ fn stop_in_backoff_and_during_spawn() {
 }
 
 #[test]
+fn fence_kills_at_its_deadline_when_sooner_than_the_stop_timeout() {
+    let mut d = Driver::new(policy(RestartMode::Always));
+    d.send(Event::Spawned { pid: 5 });
+    let kill_by = d.now + 500 * MS;
+    let actions = d.send(Event::FenceRequested { kill_by });
+    assert_eq!(
+        actions,
+        [
+            Action::WriteState,
+            Action::SendGracefulStop,
+            Action::ScheduleTimer(kill_by)
+        ]
+    );
+    d.advance(499 * MS);
+    assert!(d.send(Event::TimerFired).is_empty());
+    d.now = kill_by;
+    assert!(d.send(Event::TimerFired).contains(&Action::KillTree));
+    // A fence after the kill changes nothing.
+    assert!(d.send(Event::FenceRequested { kill_by: d.now }).is_empty());
+    let actions = d.send(Event::Exited(ExitStatus::Signal(9)));
+    assert_eq!(finish(&actions), Some(Outcome::Stopped));
+    assert_eq!(d.actions.iter().filter(|a| **a == Action::Spawn).count(), 1);
+}
+
+#[test]
+fn fence_keeps_a_shorter_stop_timeout() {
+    let mut d = Driver::new(policy(RestartMode::Always));
+    d.send(Event::Spawned { pid: 5 });
+    let kill_by = d.now + Duration::from_secs(60);
+    let actions = d.send(Event::FenceRequested { kill_by });
+    assert_eq!(d.timer(&actions), Some(d.now + Duration::from_secs(5)));
+}
+
+#[test]
+fn fence_shortens_a_stop_in_progress_never_lengthens_it() {
+    let mut d = Driver::new(policy(RestartMode::Always));
+    d.send(Event::Spawned { pid: 5 });
+    let actions = d.send(Event::StopRequested);
+    let stop_deadline = d.timer(&actions).unwrap();
+    d.advance(Duration::from_secs(1));
+    // Later than the stop's own deadline: nothing changes.
+    assert!(
+        d.send(Event::FenceRequested {
+            kill_by: stop_deadline + MS
+        })
+        .is_empty()
+    );
+    let kill_by = d.now + 100 * MS;
+    assert_eq!(
+        d.send(Event::FenceRequested { kill_by }),
+        [Action::ScheduleTimer(kill_by)]
+    );
+    d.now = kill_by;
+    assert!(d.send(Event::TimerFired).contains(&Action::KillTree));
+    let actions = d.send(Event::Exited(ExitStatus::Signal(9)));
+    assert_eq!(finish(&actions), Some(Outcome::Stopped));
+}
+
+#[test]
+fn fence_in_backoff_stops_without_spawning() {
+    let mut d = Driver::new(policy(RestartMode::Always));
+    d.run_once(MS, ExitStatus::Code(1));
+    assert!(matches!(d.machine.state(), State::Backoff { .. }));
+    let kill_by = d.now + 500 * MS;
+    assert_eq!(
+        finish(&d.send(Event::FenceRequested { kill_by })),
+        Some(Outcome::Stopped)
+    );
+    d.advance(Duration::from_secs(10));
+    assert!(d.send(Event::TimerFired).is_empty());
+    assert_eq!(d.actions.iter().filter(|a| **a == Action::Spawn).count(), 1);
+}
+
+#[test]
+fn fence_during_spawn_keeps_its_deadline() {
+    let mut d = Driver::new(policy(RestartMode::Always));
+    let kill_by = d.now + 200 * MS;
+    assert_eq!(
+        d.send(Event::FenceRequested { kill_by }),
+        [Action::WriteState]
+    );
+    d.advance(50 * MS);
+    let actions = d.send(Event::Spawned { pid: 9 });
+    assert!(actions.contains(&Action::SendGracefulStop));
+    assert_eq!(d.timer(&actions), Some(kill_by));
+
+    // A plain stop during the spawn, then a fence: the fence's deadline holds.
+    let mut d = Driver::new(policy(RestartMode::Always));
+    d.send(Event::StopRequested);
+    let kill_by = d.now + 300 * MS;
+    assert!(d.send(Event::FenceRequested { kill_by }).is_empty());
+    let actions = d.send(Event::Spawned { pid: 9 });
+    assert_eq!(d.timer(&actions), Some(kill_by));
+
+    // A fence, then no spawn after all (the loop took it before spawning): stopped.
+    let mut d = Driver::new(policy(RestartMode::Always));
+    d.send(Event::FenceRequested { kill_by });
+    assert_eq!(finish(&d.send(Event::SpawnFailed)), Some(Outcome::Stopped));
+}
+
+#[test]
 fn pre_start_and_spawn_failures() {
     let mut d = Driver::new(policy(RestartMode::Always));
     let outcome = finish(&d.send(Event::PreStartFailed { code: 4 }));
@@ -323,15 +424,19 @@ fn storm_of_interleaved_events_stays_consistent() {
         let mut finishes = 0;
         let mut spawns_after_stop = 0;
         for _ in 0..20 {
-            let event = match random(5) {
+            let event = match random(6) {
                 0 => Event::StopRequested,
+                5 => Event::FenceRequested {
+                    kill_by: d.now + Duration::from_millis(random(10_000)),
+                },
                 1 => Event::Exited(ExitStatus::Code(random(3) as u32)),
                 2 => Event::Spawned { pid: 7 },
                 3 => Event::TimerFired,
                 _ => Event::SpawnFailed,
             };
             d.advance(Duration::from_millis(random(10_000)));
-            stop_seen |= event == Event::StopRequested && !d.machine.state().is_terminal();
+            let stop = matches!(event, Event::StopRequested | Event::FenceRequested { .. });
+            stop_seen |= stop && !d.machine.state().is_terminal();
             let actions = d.send(event);
             if stop_seen {
                 spawns_after_stop += actions.iter().filter(|a| **a == Action::Spawn).count();

@@ -1,9 +1,9 @@
 //! A window on a running supervisor for other threads (the admin endpoint): a consistent
-//! snapshot of its state, and requests (restart, stop) that the loop carries out.
+//! snapshot of its state, and requests (restart, stop, fence) that the loop carries out.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use steward_health::{HealthHandle, HealthState};
 
@@ -43,6 +43,18 @@ pub enum Request {
     /// Stop the program gracefully; [`Supervisor::run`](crate::Supervisor::run) then returns
     /// [`Outcome::Stopped`](crate::Outcome::Stopped).
     Stop,
+    /// Stop the program like `Stop`, but kill its tree no later than `within` after the request
+    /// (sooner if the program's stop_timeout is shorter). Used when a cold-standby leader lost
+    /// its lease and must be stopped before a standby can take over.
+    ///
+    /// The deadline counts from when the loop takes the request, before it calls
+    /// [`Announce::stopping`](crate::Announce::stopping). During a stop already in progress it
+    /// brings the kill forward (never later); when no program runs (the delay before a
+    /// restart, the pre-start hook), `run` returns `Stopped` at once without spawning again.
+    Fence {
+        /// The longest the program may take to stop before its tree is killed.
+        within: Duration,
+    },
 }
 
 /// Shared between the supervisor loop and its observers. Cheap to clone.

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use steward::Context;
 
+use crate::announce::{self, Announce, Announcer};
 use crate::capture::{Capture, CaptureConfig, Stream};
 use crate::error::SuperviseError;
 use crate::health::{Gate, HealthSetup};
@@ -47,6 +48,7 @@ pub struct Supervisor {
     echo: bool,
     health: Option<HealthSetup>,
     observer: Option<Observer>,
+    announce: Option<announce::AnnounceHook>,
 }
 
 impl Supervisor {
@@ -61,6 +63,7 @@ impl Supervisor {
             echo: false,
             health: None,
             observer: None,
+            announce: None,
         }
     }
 
@@ -109,9 +112,17 @@ impl Supervisor {
         self
     }
 
-    /// Publishes snapshots to `observer` and obeys its [`Request`]s while running.
+    /// Publishes snapshots to `observer` and obeys its
+    /// [`Request`](crate::observe::Request)s while running.
     pub fn observer(mut self, observer: Observer) -> Self {
         self.observer = Some(observer);
+        self
+    }
+
+    /// Tells `announce` when the program starts and stops serving, and before it is stopped
+    /// (see [`Announce`] for when each call comes).
+    pub fn announce(mut self, announce: Arc<dyn Announce>) -> Self {
+        self.announce = Some(announce::AnnounceHook(announce));
         self
     }
 
@@ -162,8 +173,13 @@ impl Supervisor {
             program,
             gate,
             restart_reason: None,
+            announcer: Announcer::new(self.announce.as_ref().map(|hook| Arc::clone(&hook.0))),
         };
         let result = run.drive(&events);
+        if let Err(error) = &result {
+            run.announcer
+                .not_serving(&format!("supervising failed: {error}"));
+        }
         if let Some(observer) = &self.observer {
             observer.detach();
         }
@@ -210,6 +226,8 @@ struct Run<'a> {
     gate: Option<Gate>,
     /// Why the supervisor itself last killed the program.
     restart_reason: Option<String>,
+    /// The announce hook, kept in order.
+    announcer: Announcer,
 }
 
 impl Run<'_> {
@@ -240,6 +258,7 @@ impl Run<'_> {
                         .finish()
                         .map_err(|e| SuperviseError::os("cannot reap the program", e))?;
                     self.last_exit_unix_ms = Some(unix_ms());
+                    self.announcer.not_serving(&exit_reason(status));
                     // Event ID 1100: steward_log::EventId::CHILD_EXITED (docs/logging.md).
                     let code = status.code();
                     if code == 0 || self.ctx.shutdown_requested() {
@@ -256,6 +275,7 @@ impl Run<'_> {
                     self.pending.push_back(Event::Exited(status));
                 }
                 Wakeup::Woken if self.ctx.shutdown_requested() => {
+                    self.announcer.stopping();
                     self.pending.push_back(Event::StopRequested);
                 }
                 Wakeup::Woken => {}
@@ -273,7 +293,7 @@ impl Run<'_> {
 
     fn execute(&mut self, action: Action) -> Result<Option<Outcome>, SuperviseError> {
         match action {
-            Action::Spawn => self.spawn(),
+            Action::Spawn => self.spawn()?,
             Action::ScheduleTimer(at) => {
                 if self.machine.state().name() == StateName::Backoff {
                     // Event ID 1101: steward_log::EventId::RESTART_SCHEDULED.
@@ -312,15 +332,20 @@ impl Run<'_> {
         Ok(None)
     }
 
-    fn spawn(&mut self) {
+    fn spawn(&mut self) -> Result<(), SuperviseError> {
         if let Some(hook) = &self.sup.hooks.pre_start {
             let code = run_hook(hook);
             if code != 0 {
                 self.pending.push_back(Event::PreStartFailed { code });
-                return;
+                return Ok(());
             }
         }
         self.wait_for_previous_output();
+        if self.stop_taken_before_spawn()? {
+            // The stop (queued first) ends the spawn in flight: report it as not started.
+            self.pending.push_back(Event::SpawnFailed);
+            return Ok(());
+        }
         match self
             .containment
             .spawn(&self.program, self.capture.is_some())
@@ -333,7 +358,10 @@ impl Run<'_> {
                 }
                 match &mut self.gate {
                     Some(gate) => gate.spawned(Instant::now()),
-                    None => self.mark_ready(),
+                    None => {
+                        self.mark_ready();
+                        self.announcer.serving(pid);
+                    }
                 }
                 self.pending.push_back(Event::Spawned { pid });
             }
@@ -345,6 +373,21 @@ impl Run<'_> {
                 self.pending.push_back(Event::SpawnFailed);
             }
         }
+        Ok(())
+    }
+
+    /// Takes a stop that came while the pre-start hook ran or the previous run's output ended
+    /// (the loop was not listening), so that a stop or a fence never starts the program again.
+    fn stop_taken_before_spawn(&mut self) -> Result<bool, SuperviseError> {
+        if self.ctx.shutdown_requested() {
+            self.announcer.stopping();
+            self.pending.push_back(Event::StopRequested);
+        }
+        self.obey_requests()?;
+        Ok(self
+            .pending
+            .iter()
+            .any(|e| matches!(e, Event::StopRequested | Event::FenceRequested { .. })))
     }
 
     /// Hands the new run's pipes to the capture.
@@ -457,6 +500,14 @@ fn watch(ctx: &Context, waker: &Waker, ready: &AtomicBool, done: &AtomicBool) {
             waker.wake();
             return;
         }
+    }
+}
+
+/// The announce hook's reason for a run that ended on its own.
+fn exit_reason(status: ExitStatus) -> String {
+    match status {
+        ExitStatus::Code(code) => format!("the program exited with code {code}"),
+        ExitStatus::Signal(signal) => format!("the program was killed by signal {signal}"),
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_spanned::Spanned;
 
-use crate::resolver::Resolver;
+use crate::resolver::{Resolver, same_file};
 
 /// The raw `[admin]` table, as written.
 #[derive(Debug, Default, Deserialize)]
@@ -72,17 +72,5 @@ pub(crate) fn resolve(raw: RawAdmin, config_file: &Path, r: &mut Resolver<'_>) -
     Admin {
         listen,
         tokens_file,
-    }
-}
-
-/// Whether `a` and `b` name the same file: the same path, or (when both exist) the same file
-/// through links.
-fn same_file(a: &Path, b: &Path) -> bool {
-    if a == b {
-        return true;
-    }
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
     }
 }

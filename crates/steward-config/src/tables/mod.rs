@@ -8,6 +8,7 @@ pub(crate) mod hooks;
 pub(crate) mod log;
 pub(crate) mod package;
 pub(crate) mod program;
+pub(crate) mod registry;
 pub(crate) mod restart;
 pub(crate) mod service;
 
@@ -21,12 +22,13 @@ use crate::resolver::Resolver;
 
 /// The tables this version of steward reads.
 pub const SUPPORTED: &[&str] = &[
-    "service", "program", "restart", "hooks", "package", "log", "health", "admin",
+    "service", "program", "restart", "hooks", "package", "log", "health", "admin", "registry",
 ];
 
 /// Tables of the config contract that this version of steward does not implement yet; a config
-/// using one is refused rather than silently half-obeyed.
-pub const PLANNED: &[&str] = &["registry"];
+/// using one is refused rather than silently half-obeyed. Empty: every table of the contract is
+/// implemented.
+pub const PLANNED: &[&str] = &[];
 
 /// Reads and resolves a whole document, collecting every error.
 pub(crate) fn resolve_document(text: &str, r: &mut Resolver<'_>, file: PathBuf) -> Config {
@@ -48,6 +50,7 @@ pub(crate) fn resolve_document(text: &str, r: &mut Resolver<'_>, file: PathBuf) 
     let mut package = None;
     let mut health = None;
     let mut admin = None;
+    let mut registry = None;
     for (key, value) in document.into_inner() {
         let name = key.get_ref().as_ref();
         let span = value.span();
@@ -60,6 +63,7 @@ pub(crate) fn resolve_document(text: &str, r: &mut Resolver<'_>, file: PathBuf) 
             "package" => package = r.table(name, value).map(|raw| (raw, span)),
             "health" => health = r.table(name, value),
             "admin" => admin = r.table(name, value),
+            "registry" => registry = r.table(name, value).map(|raw| (raw, span)),
             _ if PLANNED.contains(&name) => {
                 r.push(key.span(), ErrorKind::UnsupportedTable(name.to_owned()));
             }
@@ -74,6 +78,7 @@ pub(crate) fn resolve_document(text: &str, r: &mut Resolver<'_>, file: PathBuf) 
         }
     }
     let (raw_service, service_span) = service.unwrap_or_default();
+    let has_program = program.is_some();
     Config {
         dir: r.base_dir().to_path_buf(),
         service: service::resolve(raw_service, service_span, r),
@@ -84,9 +89,12 @@ pub(crate) fn resolve_document(text: &str, r: &mut Resolver<'_>, file: PathBuf) 
         package: package.map(|(raw, span)| package::resolve(raw, span, r)),
         health: health.map(|raw| health::resolve(raw, r)),
         admin: admin.map(|raw| admin::resolve(raw, &file, r)),
+        registry: registry.map(|(raw, span)| registry::resolve(raw, span, &file, has_program, r)),
         file,
     }
 }
 
 #[cfg(test)]
 mod health_tests;
+#[cfg(test)]
+mod registry_tests;

@@ -25,7 +25,19 @@ impl Run<'_> {
         };
         for request in observer.take_requests() {
             match request {
-                Request::Stop => self.pending.push_back(Event::StopRequested),
+                Request::Stop => {
+                    self.announcer.stopping();
+                    self.pending.push_back(Event::StopRequested);
+                }
+                Request::Fence { within } => {
+                    // The deadline counts from now, before the hook may take its time.
+                    let event = match Instant::now().checked_add(within) {
+                        Some(kill_by) => Event::FenceRequested { kill_by },
+                        None => Event::StopRequested,
+                    };
+                    self.announcer.stopping();
+                    self.pending.push_back(event);
+                }
                 Request::Restart => self.kill_for("restart requested over the admin endpoint")?,
             }
         }
@@ -48,10 +60,26 @@ impl Run<'_> {
                 // Publish first, so whoever hears READY=1 / RUNNING sees the run as ready.
                 self.write_state()?;
                 self.mark_ready();
+                self.announce_serving();
+            }
+            Verdict::NotServing(reason) => {
+                tracing::warn!("the program no longer serves: {reason}");
+                self.announcer.not_serving(&reason);
+            }
+            Verdict::Serving => {
+                tracing::info!("the program is ready again");
+                self.announce_serving();
             }
             Verdict::Kill(reason) => self.kill_for(&reason)?,
         }
         Ok(())
+    }
+
+    /// Tells the announce hook that the running program serves.
+    fn announce_serving(&mut self) {
+        if let Some(child) = &self.child {
+            self.announcer.serving(child.pid());
+        }
     }
 
     /// Kills the running program's tree, recording why; its exit goes through the policy.
@@ -59,6 +87,8 @@ impl Run<'_> {
         let Some(child) = &self.child else {
             return Ok(());
         };
+        // Consumers drain before the kill.
+        self.announcer.not_serving(reason);
         // Event ID 1200: the supervisor restarts an unhealthy program (docs/logging.md).
         tracing::warn!(event_id = 1200, reason, "restarting the program: {reason}");
         self.restart_reason = Some(reason.to_owned());
