@@ -52,6 +52,7 @@ impl StatusSource for Sup {
                 bytes_written: 1 << 30,
                 bytes_dropped: 0,
             },
+            registry: None,
         }
     }
 }

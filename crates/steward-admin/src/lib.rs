@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `GET /healthz` | none | 200 when live, 503 otherwise |
 //! | `GET /readyz` | none | 200 when ready, 503 otherwise |
-//! | `GET /status` | `read` (see below) | JSON: state, pid, uptime, restarts, last exit, health, log counters |
+//! | `GET /status` | `read` (see below) | JSON: state, pid, uptime, restarts, last exit, health, log counters, registry |
 //! | `GET /metrics` | `read` (see below) | Prometheus/OpenMetrics text (`prometheus-client`) |
 //! | `POST /start`, `/stop`, `/restart` | `control` | 202, the action handed to [`ControlSink`] |
 //!
@@ -17,7 +17,9 @@
 //! digests, every entry checked).
 //!
 //! The supervisor implements [`StatusSource`] and [`ControlSink`]; [`ServiceStatus`] has no field
-//! for environment, arguments or tokens, so none can leak.
+//! for environment, arguments, tokens or registry credentials, so none can leak. With a
+//! `[registry]` table it carries a [`RegistryReport`]: where the instance's etcd registration
+//! stands (plain data; this crate does not talk to etcd).
 //!
 //! # Examples
 //!
@@ -29,7 +31,8 @@
 //! impl StatusSource for Sup {
 //!     fn status(&self) -> ServiceStatus {
 //!         ServiceStatus { name: "hello".into(), state: ServiceState::Running, pid: Some(42),
-//!             uptime: None, restarts: 0, last_exit: None, health: None, log: LogCounters::default() }
+//!             uptime: None, restarts: 0, last_exit: None, health: None, log: LogCounters::default(),
+//!             registry: None }
 //!     }
 //! }
 //! impl ControlSink for Sup {
@@ -45,6 +48,7 @@
 mod client;
 mod error;
 pub mod metrics;
+mod registry;
 mod server;
 mod status;
 mod sys;
@@ -52,6 +56,7 @@ pub mod tokens;
 
 pub use client::fetch_status;
 pub use error::AdminError;
+pub use registry::{AnnouncedHealth, ElectionRole, RegistryReport, RegistryState};
 pub use server::{AdminConfig, AdminHandle, AdminServer, DEFAULT_LISTEN};
 pub use status::{
     ControlAction, ControlError, ControlSink, LastExit, LogCounters, ServiceState, ServiceStatus,

@@ -10,7 +10,7 @@ use prometheus_client::registry::Registry;
 
 use crate::status::role_name;
 use crate::sys::{self, ProcessStats};
-use crate::{ServiceState, ServiceStatus};
+use crate::{ElectionRole, RegistryReport, RegistryState, ServiceState, ServiceStatus};
 
 /// The content type of [`render`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -61,6 +61,44 @@ fn per_check(
         } else {
             ConstGauge::new(value(r)).encode(sample)?;
         }
+    }
+    Ok(())
+}
+
+/// The `steward_registry_*` metrics (only with a `[registry]` table).
+fn registry_metrics(e: &mut DescriptorEncoder, r: &RegistryReport) -> Res {
+    {
+        let g = ConstGauge::new(0i64);
+        let mut m = e.encode_descriptor(
+            "steward_registry_state",
+            "1 for the registration's current state, 0 for the others",
+            None,
+            g.metric_type(),
+        )?;
+        for state in RegistryState::ALL {
+            let labels = [("state", state.as_str())];
+            ConstGauge::new(i64::from(state == r.state)).encode(m.encode_family(&labels)?)?;
+        }
+    }
+    gauge(
+        e,
+        "steward_registry_registered",
+        "1 while the instance is registered in etcd (consumers see it)",
+        f64::from(u8::from(r.registered())),
+    )?;
+    gauge(
+        e,
+        "steward_registry_retry_attempts",
+        "Failed registration attempts in the current etcd outage (0 when none)",
+        r.attempts as f64,
+    )?;
+    if let Some(role) = r.role {
+        gauge(
+            e,
+            "steward_registry_leader",
+            "1 while this instance is the cold-standby leader (runs the program)",
+            f64::from(u8::from(role == ElectionRole::Leader)),
+        )?;
     }
     Ok(())
 }
@@ -168,6 +206,9 @@ impl Collector for Snapshot {
             "Bytes of program output dropped",
             s.log.bytes_dropped,
         )?;
+        if let Some(r) = &s.registry {
+            registry_metrics(e, r)?;
+        }
         if let Some(p) = self.process {
             gauge(
                 e,

@@ -7,6 +7,8 @@ use std::time::Duration;
 use serde::Serialize;
 use steward_health::{CheckRole, HealthState};
 
+use crate::registry::{RegistryJson, RegistryReport};
+
 /// The supervisor's state, as reported on `/status` and the `steward_state` metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -68,8 +70,8 @@ pub struct LogCounters {
     pub bytes_dropped: u64,
 }
 
-/// Everything `/status` and `/metrics` show. It has no field for environment, arguments or
-/// tokens, so none of them can leak through the endpoint.
+/// Everything `/status` and `/metrics` show. It has no field for environment, arguments,
+/// tokens or registry credentials, so none of them can leak through the endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceStatus {
     /// The service name.
@@ -88,6 +90,8 @@ pub struct ServiceStatus {
     pub health: Option<Arc<HealthState>>,
     /// Output capture counters.
     pub log: LogCounters,
+    /// The service registry registration, with a `[registry]` table; `None` without one.
+    pub registry: Option<RegistryReport>,
 }
 
 impl ServiceStatus {
@@ -152,6 +156,7 @@ pub(crate) struct StatusJson<'a> {
     last_exit: Option<LastExit>,
     health: Option<HealthJson<'a>>,
     log: LogCounters,
+    registry: Option<RegistryJson<'a>>,
 }
 
 #[derive(Serialize)]
@@ -212,6 +217,7 @@ impl<'a> StatusJson<'a> {
             last_exit: s.last_exit,
             health,
             log: s.log,
+            registry: s.registry.as_ref().map(RegistryJson::new),
         }
     }
 }

@@ -241,3 +241,87 @@ fn shutdown_closes_the_listener() {
     admin.shutdown().unwrap();
     assert!(std::net::TcpStream::connect(a).is_err());
 }
+
+#[test]
+fn registry_is_null_without_a_registry_table_and_reported_with_one() {
+    use std::time::Duration;
+    use steward_admin::{AnnouncedHealth, ElectionRole, RegistryReport, RegistryState};
+
+    let sup = FakeSupervisor::new();
+    let admin = start(&sup, None);
+    let a = admin.local_addr();
+    let v: serde_json::Value =
+        serde_json::from_str(&raw(a, "GET /status HTTP/1.1", None).body).unwrap();
+    assert!(
+        v.get("registry").is_some_and(serde_json::Value::is_null),
+        "{v}"
+    );
+    let m = raw(a, "GET /metrics HTTP/1.1", None).body;
+    assert!(!m.contains("steward_registry"), "{m}");
+
+    // Registered, without standby: no leader metric, no role.
+    *sup.registry.lock().unwrap() = Some(RegistryReport {
+        state: RegistryState::Registered,
+        key: Some("/services/fake/host1-42".into()),
+        lease_id: Some(0x694d_8a1b_2c3d_4e5f),
+        health: Some(AnnouncedHealth::Unhealthy),
+        role: None,
+        attempts: 0,
+        last_error: None,
+        in_state: Some(Duration::from_secs(90)),
+    });
+    let v: serde_json::Value =
+        serde_json::from_str(&raw(a, "GET /status HTTP/1.1", None).body).unwrap();
+    let r = &v["registry"];
+    assert_eq!(r["state"], "registered");
+    assert_eq!(r["registered"], true);
+    assert_eq!(r["key"], "/services/fake/host1-42");
+    assert_eq!(r["lease_id"], "694d8a1b2c3d4e5f");
+    assert_eq!(r["health"], "unhealthy");
+    assert!(r["role"].is_null() && r["last_error"].is_null());
+    assert_eq!(r["attempts"], 0);
+    assert_eq!(r["in_state_seconds"], 90.0);
+    let m = raw(a, "GET /metrics HTTP/1.1", None).body;
+    for line in [
+        "steward_registry_state{state=\"registered\"} 1",
+        "steward_registry_state{state=\"retrying\"} 0",
+        "steward_registry_state{state=\"waiting\"} 0",
+        "steward_registry_registered 1.0",
+        "steward_registry_retry_attempts 0.0",
+    ] {
+        assert!(m.lines().any(|l| l == line), "missing {line:?} in\n{m}");
+    }
+    assert!(!m.contains("steward_registry_leader"), "{m}");
+
+    // An outage of a standby pair's leader.
+    *sup.registry.lock().unwrap() = Some(retrying_registry());
+    let v: serde_json::Value =
+        serde_json::from_str(&raw(a, "GET /status HTTP/1.1", None).body).unwrap();
+    let r = &v["registry"];
+    assert_eq!(r["state"], "retrying");
+    assert_eq!(r["registered"], false);
+    assert_eq!(r["attempts"], 4);
+    assert_eq!(r["role"], "leader");
+    assert!(r["lease_id"].is_null() && r["health"].is_null());
+    assert!(
+        r["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("authentication failed")),
+        "{r}"
+    );
+    let m = raw(a, "GET /metrics HTTP/1.1", None).body;
+    for line in [
+        "steward_registry_state{state=\"retrying\"} 1",
+        "steward_registry_registered 0.0",
+        "steward_registry_retry_attempts 4.0",
+        "steward_registry_leader 1.0",
+    ] {
+        assert!(m.lines().any(|l| l == line), "missing {line:?} in\n{m}");
+    }
+    let mut standby = retrying_registry();
+    standby.state = RegistryState::Waiting;
+    standby.role = Some(ElectionRole::Standby);
+    *sup.registry.lock().unwrap() = Some(standby);
+    let m = raw(a, "GET /metrics HTTP/1.1", None).body;
+    assert!(m.lines().any(|l| l == "steward_registry_leader 0.0"), "{m}");
+}

@@ -1,5 +1,6 @@
-//! Nothing secret in `/status` or `/metrics`: program env and argv secrets, the tokens, and a
-//! password inside a health check URL, all configured in this test.
+//! Nothing secret in `/status` or `/metrics`: program env and argv secrets, the tokens, a
+//! password inside a health check URL, and the registry's credentials while etcd refuses them,
+//! all configured in this test.
 
 mod common;
 
@@ -39,6 +40,9 @@ fn status_and_metrics_hold_no_secret() {
         std::thread::sleep(Duration::from_millis(10));
     }
     *sup.health.lock().unwrap() = Some(Arc::clone(&h.snapshot()));
+    // The registry is in an outage because etcd refused the credentials.
+    assert!(sup.registry_credentials.contains(REGISTRY_PASSWORD));
+    *sup.registry.lock().unwrap() = Some(retrying_registry());
 
     let (_dir, tokens) = tokens_file();
     let admin = start(&sup, Some(tokens));
@@ -64,12 +68,19 @@ fn status_and_metrics_hold_no_secret() {
         "metrics were fetched"
     );
     assert!(seen.contains("\"web\""), "health results were fetched");
+    assert!(
+        seen.contains("steward_registry_retry_attempts 4")
+            && seen.contains("authentication failed"),
+        "registry state was fetched"
+    );
     for secret in [
         ENV_SECRET,
         ARG_SECRET,
         READ_TOKEN,
         CONTROL_TOKEN,
         URL_PASSWORD,
+        REGISTRY_USER,
+        REGISTRY_PASSWORD,
         "API_KEY",
         "--password",
     ] {

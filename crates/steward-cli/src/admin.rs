@@ -11,14 +11,17 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use steward_admin::{
-    AdminConfig, ControlAction, ControlError, ControlSink, LastExit, LogCounters, ServiceState,
-    ServiceStatus, StatusSource,
+    AdminConfig, ControlAction, ControlError, ControlSink, LastExit, LogCounters, RegistryReport,
+    ServiceState, ServiceStatus, StatusSource,
 };
 use steward_supervise::observe::{Observer, Request};
 use steward_supervise::{ExitStatus, StateName};
 
 /// How often a supervisor stopped over the endpoint looks at the service's stop request.
 const STOPPED_POLL: Duration = Duration::from_millis(250);
+
+/// Where the registry's state comes from: called on every `/status` and `/metrics` request.
+pub type RegistrySource = Arc<dyn Fn() -> RegistryReport + Send + Sync>;
 
 /// Connects the admin endpoint to the supervisor.
 pub struct Bridge {
@@ -27,6 +30,8 @@ pub struct Bridge {
     /// What the endpoint asked for.
     mode: Mutex<Mode>,
     changed: Condvar,
+    /// The registry's report, with a `[registry]` table (see [`Bridge::set_registry`]).
+    registry: Mutex<Option<RegistrySource>>,
 }
 
 /// The endpoint's requests to the supervisor loop of `steward run`.
@@ -48,7 +53,25 @@ impl Bridge {
             observer,
             mode: Mutex::new(Mode::Supervise),
             changed: Condvar::new(),
+            registry: Mutex::new(None),
         })
+    }
+
+    /// Makes `/status` and `/metrics` report the registry (with a `[registry]` table): `source`
+    /// is called on every request, outside any lock of the bridge, and must be cheap (e.g.
+    /// [`crate::registry_report::report`] of `Registration::status()`). Without a source the
+    /// `registry` of `/status` is `null`.
+    pub fn set_registry(&self, source: Arc<dyn Fn() -> RegistryReport + Send + Sync>) {
+        *self.registry.lock().unwrap_or_else(|e| e.into_inner()) = Some(source);
+    }
+
+    fn registry_report(&self) -> Option<RegistryReport> {
+        let source = self
+            .registry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        source.map(|source| source())
     }
 
     /// Whether the program was stopped over the endpoint (and not resumed by the loop yet).
@@ -118,6 +141,7 @@ impl StatusSource for Bridge {
                     bytes_written: c.bytes_written,
                     bytes_dropped: c.bytes_dropped,
                 }),
+            registry: self.registry_report(),
         }
     }
 }

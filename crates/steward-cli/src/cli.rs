@@ -118,6 +118,12 @@ pub enum Verb {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Read the service registry (etcd): list instances, watch them join and leave.
+    Registry {
+        /// What to do.
+        #[command(subcommand)]
+        command: RegistryCommand,
+    },
     /// Build the release artifacts: zip + SHA256SUMS, MSI, NSIS setup, signatures, winget.
     Package {
         #[command(flatten)]
@@ -132,6 +138,35 @@ pub enum Verb {
         #[arg(long, conflicts_with = "dry_run")]
         init: bool,
     },
+}
+
+/// `steward registry ...`.
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// List the registered instances of SERVICE (default: of every service).
+    List(RegistryArgs),
+    /// Print instances joining, leaving and changing health as it happens, until interrupted.
+    Watch(RegistryArgs),
+}
+
+/// Options of `registry list` and `registry watch`.
+#[derive(Debug, Clone, Args)]
+pub struct RegistryArgs {
+    /// The service whose instances to show (default: every service under the prefix).
+    pub service: Option<String>,
+    /// Print the stable JSON form (docs/registry.md).
+    #[arg(long)]
+    pub json: bool,
+    /// The config whose `[registry]` table says where etcd is (default: steward.toml).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// etcd endpoints, comma-separated; override the config's (no config needed: plain HTTP,
+    /// no auth).
+    #[arg(long, value_name = "URL[,URL]", value_delimiter = ',')]
+    pub endpoints: Vec<String>,
+    /// Key prefix; overrides the config's (default `/services/`).
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<String>,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -194,5 +229,39 @@ mod tests {
             panic!()
         };
         assert!(json);
+    }
+
+    #[test]
+    fn registry_verbs_take_an_optional_service_and_endpoints() {
+        let Verb::Registry {
+            command: RegistryCommand::List(args),
+        } = parse(&["registry", "list"]).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(args.service, None);
+        assert!(!args.json && args.config.is_none() && args.endpoints.is_empty());
+        let Verb::Registry {
+            command: RegistryCommand::Watch(args),
+        } = parse(&[
+            "registry",
+            "watch",
+            "web",
+            "--json",
+            "--endpoints",
+            "http://a:2379,http://b:2379",
+            "--prefix",
+            "/apps/",
+        ])
+        .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(args.service.as_deref(), Some("web"));
+        assert!(args.json);
+        assert_eq!(args.endpoints, ["http://a:2379", "http://b:2379"]);
+        assert_eq!(args.prefix.as_deref(), Some("/apps/"));
+        assert!(parse(&["registry"]).is_err());
+        assert!(parse(&["registry", "list", "a", "b"]).is_err());
     }
 }

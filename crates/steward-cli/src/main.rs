@@ -9,7 +9,11 @@ mod control;
 mod health;
 mod logs;
 mod package;
+mod registry_announce;
+mod registry_cmd;
+mod registry_report;
 mod run;
+mod standby;
 mod state;
 mod status;
 mod sys;
@@ -92,6 +96,10 @@ fn dispatch(verb: Verb) -> anyhow::Result<Done> {
             config,
         } => {
             logs::logs(&manager(), &name, follow, config.as_deref())?;
+            return Ok(Done::Printed);
+        }
+        Verb::Registry { command } => {
+            registry_cmd::registry(command)?;
             return Ok(Done::Printed);
         }
         Verb::Check { config } => check::check(&config.config)?,

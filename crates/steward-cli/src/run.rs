@@ -3,6 +3,7 @@
 
 use std::ffi::OsString;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -18,6 +19,8 @@ use steward_supervise::Observer;
 
 use crate::admin::Bridge;
 use crate::check::InvalidConfig;
+use crate::registry_announce::RegistryAnnouncer;
+use crate::standby::Standby;
 
 /// The exit code of `run` when the config is invalid (`EX_CONFIG` of sysexits.h, systemd's
 /// `EXIT_CONFIG`), so it is told apart from the program's own codes.
@@ -85,7 +88,19 @@ pub fn run(source: Source<'_>) -> anyhow::Result<Exit> {
         ),
     }
     let admin = config.admin.as_ref().and_then(crate::admin::admin_config);
-    let bridge = Bridge::new(&config.service.name, observer);
+    let bridge = Bridge::new(&config.service.name, observer.clone());
+    let registry = registry_parts(&config);
+    if let Some((announcer, standby)) = &registry {
+        supervisor = supervisor.announce(announcer.clone());
+        let announcer = Arc::clone(announcer);
+        let role = standby.as_ref().map(Standby::role_source);
+        bridge.set_registry(Arc::new(move || {
+            crate::registry_report::report(
+                announcer.status().as_ref(),
+                role.as_ref().and_then(|r| r()),
+            )
+        }));
+    }
     let exit = steward::run_with(service_spec(&config), Mode::Auto, move |ctx| {
         let endpoint = match &admin {
             Some(admin) => Some(
@@ -96,7 +111,7 @@ pub fn run(source: Source<'_>) -> anyhow::Result<Exit> {
             ),
             None => None,
         };
-        let result = supervise(&supervisor, &bridge, &ctx);
+        let result = supervise(&supervisor, &bridge, &observer, registry.as_ref(), &ctx);
         if let Some(endpoint) = endpoint
             && let Err(error) = endpoint.shutdown()
         {
@@ -107,22 +122,76 @@ pub fn run(source: Source<'_>) -> anyhow::Result<Exit> {
     Ok(exit)
 }
 
+/// The `[registry]` pieces of `steward run`: the announcer, and the standby candidacy when
+/// `standby = true`.
+type RegistryParts = (Arc<RegistryAnnouncer>, Option<Standby>);
+
+fn registry_parts(config: &Config) -> Option<RegistryParts> {
+    let registry = config.registry.as_ref()?;
+    let version = config.package.as_ref().map(|p| p.version.to_string());
+    let announcer = RegistryAnnouncer::new(registry, &config.service.name, version.as_deref());
+    let standby = registry.config.standby.then(|| {
+        Standby::new(
+            &registry.config,
+            &config.service.name,
+            announcer.instance_id(),
+        )
+    });
+    Some((announcer, standby))
+}
+
 /// Runs the supervisor; after a stop over the admin endpoint, waits for its `start` (or the
-/// service's stop) and runs it again.
+/// service's stop) and runs it again. In cold standby, the program runs only while this
+/// instance leads; a lost leadership fences it and the instance campaigns again.
 fn supervise(
     supervisor: &Supervisor,
     bridge: &Bridge,
+    observer: &Observer,
+    registry: Option<&RegistryParts>,
     ctx: &steward::Context,
 ) -> Result<(), Failure> {
+    let announcer = registry.map(|(announcer, _)| announcer.as_ref());
+    let standby = registry.and_then(|(_, standby)| standby.as_ref());
     loop {
-        match supervisor.run(ctx)? {
+        if let Some(standby) = standby {
+            // Waiting as a standby is a healthy running state for the service manager.
+            ctx.ready();
+            ctx.set_status("standby: waiting for the leadership");
+            if !standby.wait_for_leadership(ctx).map_err(Failure::msg)? {
+                standby.step_down();
+                return Ok(());
+            }
+            ctx.set_status("leader: running the program");
+        }
+        let guard = standby.map(|s| s.guard(observer, registry.map(|(a, _)| a.clone())));
+        let outcome = supervisor.run(ctx);
+        drop(guard);
+        // Whatever ended the run, the instance no longer serves (after a graceful stop it was
+        // already withdrawn; this is a no-op then).
+        if let Some(announcer) = announcer {
+            steward_supervise::Announce::stopping(announcer);
+        }
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                standby.inspect(|s| s.step_down());
+                return Err(error.into());
+            }
+        };
+        match outcome {
             Outcome::Failed { code, reason } => {
+                standby.inspect(|s| s.step_down());
                 return Err(
                     Failure::msg(format!("{reason} (exit code {code})")).with_exit_code(code)
                 );
             }
+            Outcome::Stopped if standby.is_some_and(Standby::lost) && !ctx.shutdown_requested() => {
+                tracing::warn!("standby: the program was stopped after the leadership was lost");
+            }
             Outcome::Stopped if bridge.stopped_by_admin() && !ctx.shutdown_requested() => {
                 tracing::info!("the program was stopped over the admin endpoint");
+                // A stopped leader hands over to a standby instead of leaving the service down.
+                standby.inspect(|s| s.step_down());
                 // The service itself runs on: it is no longer starting.
                 ctx.ready();
                 if !bridge.wait_for_start(ctx) {
@@ -130,7 +199,10 @@ fn supervise(
                 }
                 tracing::info!("the program is started again over the admin endpoint");
             }
-            Outcome::Stopped | Outcome::Exited { .. } => return Ok(()),
+            Outcome::Stopped | Outcome::Exited { .. } => {
+                standby.inspect(|s| s.step_down());
+                return Ok(());
+            }
         }
     }
 }

@@ -266,6 +266,40 @@ fn admin_lines(admin: &serde_json::Value, lines: &mut Vec<(&'static str, String)
         let message = check["message"].as_str().unwrap_or("");
         lines.push(("check", format!("{name}: {ok} ({message})")));
     }
+    if let Some(registry) = registry_line(&admin["registry"]) {
+        lines.push(("registry", registry));
+    }
+}
+
+/// The endpoint's `registry` object in one line, e.g. `registered /services/web/host1-42 for
+/// 1m 30s (healthy, leader)`; `None` without a `[registry]` table.
+fn registry_line(registry: &serde_json::Value) -> Option<String> {
+    let mut line = registry["state"].as_str()?.to_owned();
+    if let Some(key) = registry["key"].as_str() {
+        line.push_str(&format!(" {key}"));
+    }
+    if let Some(seconds) = registry["in_state_seconds"].as_f64() {
+        let seconds = Duration::from_secs(seconds.max(0.0) as u64);
+        line.push_str(&format!(" for {}", humantime::format_duration(seconds)));
+    }
+    let mut details: Vec<String> = Vec::new();
+    for key in ["health", "role"] {
+        if let Some(value) = registry[key].as_str() {
+            details.push(value.to_owned());
+        }
+    }
+    match registry["attempts"].as_u64() {
+        Some(1) => details.push("1 failed attempt".into()),
+        Some(n) if n > 1 => details.push(format!("{n} failed attempts")),
+        _ => {}
+    }
+    if let Some(error) = registry["last_error"].as_str() {
+        details.push(format!("last error: {error}"));
+    }
+    if !details.is_empty() {
+        line.push_str(&format!(" ({})", details.join(", ")));
+    }
+    Some(line)
 }
 
 fn display(path: &Path) -> String {
@@ -401,5 +435,38 @@ mod tests {
             render_text(&merge(ServiceStatus::not_installed("x"), None)),
             "service  x\nstate    not installed"
         );
+    }
+
+    #[test]
+    fn the_endpoint_registry_shows_as_one_line() {
+        let mut report = merge(ServiceStatus::not_installed("web"), None);
+        report.admin = Some(serde_json::json!({
+            "state": "running", "live": true, "ready": true, "health": null,
+            "registry": {
+                "state": "registered", "registered": true, "key": "/services/web/host1-42",
+                "lease_id": "694d8a1b2c3d4e5f", "health": "healthy", "role": "leader",
+                "attempts": 0, "last_error": null, "in_state_seconds": 90.4
+            }
+        }));
+        assert!(
+            render_text(&report).ends_with(
+                "endpoint  running, live, ready\n\
+                 registry  registered /services/web/host1-42 for 1m 30s (healthy, leader)"
+            ),
+            "{}",
+            render_text(&report)
+        );
+        let retrying = serde_json::json!({
+            "state": "retrying", "registered": false, "key": null, "lease_id": null,
+            "health": null, "role": null, "attempts": 4,
+            "last_error": "etcd request timed out after 3.333s", "in_state_seconds": 12.0
+        });
+        assert_eq!(
+            registry_line(&retrying).unwrap(),
+            "retrying for 12s (4 failed attempts, last error: etcd request timed out after 3.333s)"
+        );
+        assert_eq!(registry_line(&serde_json::Value::Null), None);
+        report.admin = Some(serde_json::json!({"state": "running", "registry": null}));
+        assert!(!render_text(&report).contains("registry"));
     }
 }

@@ -78,26 +78,40 @@ impl RegistryClient {
             .map(|kv| String::from_utf8_lossy(kv.value()).into_owned()))
     }
 
-    /// Watches `service` (or every service) from now on.
+    /// Watches `service` (or every service) from now on: from the revision after the store's
+    /// current one, so that [`Watcher::revision`] is exact from the start.
     pub async fn watch(&mut self, service: Option<&str>) -> Result<Watcher> {
-        self.watch_from(service, 0).await
+        let now = self.current_revision(service).await?;
+        self.watch_from(service, now + 1).await
     }
 
-    /// Watches from `revision` (0: from now), e.g. to resume after [`Watcher::revision`].
+    /// Watches from `revision` (at least 1), e.g. to resume after [`Watcher::revision`].
     pub async fn watch_from(&mut self, service: Option<&str>, revision: i64) -> Result<Watcher> {
+        let revision = revision.max(1);
         let prefix = self.config.service_prefix(service);
-        let mut options = WatchOptions::new().with_prefix().with_prev_key();
-        if revision > 0 {
-            options = options.with_start_revision(revision);
-        }
+        let options = WatchOptions::new()
+            .with_prefix()
+            .with_prev_key()
+            .with_start_revision(revision);
         let limit = self.config.request_timeout();
         let stream = deadline(limit, self.client.watch(prefix, Some(options))).await?;
         Ok(Watcher {
             stream,
             prefix: self.config.prefix.clone(),
             pending: VecDeque::new(),
-            revision: revision.max(0),
+            // Everything before the start revision counts as seen: `revision() + 1` resumes
+            // exactly here even when no event came.
+            revision: revision - 1,
         })
+    }
+
+    /// The store's current revision (the header of a count-only read of the prefix).
+    async fn current_revision(&mut self, service: Option<&str>) -> Result<i64> {
+        let prefix = self.config.service_prefix(service);
+        let options = GetOptions::new().with_prefix().with_count_only();
+        let limit = self.config.request_timeout();
+        let answer = deadline(limit, self.client.get(prefix, Some(options))).await?;
+        Ok(answer.header().map_or(0, |h| h.revision()))
     }
 }
 
@@ -136,7 +150,8 @@ impl Watcher {
         }
     }
 
-    /// The highest revision seen so far.
+    /// The revision up to which every change was delivered (the last event's, or the one
+    /// before the watch's start): resume with `watch_from(service, revision() + 1)`.
     pub fn revision(&self) -> i64 {
         self.revision
     }

@@ -17,6 +17,9 @@ pub const WRONG_TOKEN: &str = "wrong-token-00000000000000000";
 /// Secrets the fake supervisor knows (program env and argv) and must never show.
 pub const ENV_SECRET: &str = "env-secret-hunter2-Zq8";
 pub const ARG_SECRET: &str = "arg-secret-swordfish-Kx3";
+/// The registry's credentials (as `[registry] credentials_file` holds them) must never show.
+pub const REGISTRY_USER: &str = "registry-user-Qv7";
+pub const REGISTRY_PASSWORD: &str = "registry-pass-Tj4";
 
 /// What a real supervisor would hold: the program's configuration with secrets, and its state.
 pub struct FakeSupervisor {
@@ -26,6 +29,27 @@ pub struct FakeSupervisor {
     pub health: Mutex<Option<Arc<HealthState>>>,
     pub actions: Mutex<Vec<ControlAction>>,
     pub refuse: Mutex<Option<ControlError>>,
+    /// The `user:password` line of the registry's credentials file.
+    pub registry_credentials: String,
+    pub registry: Mutex<Option<RegistryReport>>,
+}
+
+/// A registration in an etcd outage: etcd refused the credentials.
+pub fn retrying_registry() -> RegistryReport {
+    RegistryReport {
+        state: RegistryState::Retrying,
+        key: Some("/services/fake/host1-42".into()),
+        lease_id: None,
+        health: None,
+        role: Some(ElectionRole::Leader),
+        attempts: 4,
+        last_error: Some(
+            "etcd: grpc request error: status: InvalidArgument, message: \"etcdserver: \
+             authentication failed, invalid user ID or password\""
+                .into(),
+        ),
+        in_state: Some(Duration::from_secs(3)),
+    }
 }
 
 impl FakeSupervisor {
@@ -51,6 +75,8 @@ impl FakeSupervisor {
             health: Mutex::new(Some(Arc::new(health))),
             actions: Mutex::new(Vec::new()),
             refuse: Mutex::new(None),
+            registry_credentials: format!("{REGISTRY_USER}:{REGISTRY_PASSWORD}"),
+            registry: Mutex::new(None),
         })
     }
     pub fn actions(&self) -> Vec<ControlAction> {
@@ -75,6 +101,7 @@ impl StatusSource for FakeSupervisor {
                 bytes_written: 1234,
                 bytes_dropped: 5,
             },
+            registry: self.registry.lock().unwrap().clone(),
         }
     }
 }
