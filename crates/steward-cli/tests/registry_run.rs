@@ -6,6 +6,8 @@
 //! - a SIGKILL of steward lets the lease expire within TTL + 1 s;
 //! - etcd down at start: the program runs anyway, `/status` says `retrying`; etcd up → registered;
 //! - etcd restarted mid-run, and the lease revoked by an operator → registered again;
+//! - mutual TLS with credentials from a file (a second etcd with TLS and auth): registered, and
+//!   the password never appears in steward's log;
 //! - cold standby with two `steward run`: a monitor scanning `/proc` every few milliseconds never
 //!   sees both programs at once; SIGKILL of the leader → the standby's program runs within
 //!   TTL + 1 s; etcd gone → the leader fences its program within the TTL; graceful stop of the
@@ -592,4 +594,39 @@ fn a_leader_cut_off_from_etcd_fences_its_program_and_a_graceful_stop_hands_over(
     });
     println!("handover after a graceful stop: {:?}", stopped.elapsed());
     assert!(monitor.max() <= 1, "two programs ran at once");
+}
+
+#[test]
+fn registers_over_mutual_tls_with_credentials_from_a_file() {
+    let etcd = Etcd::start_tls_auth();
+    let tmp = temp();
+    let name = unique("tls");
+    let tls = etcd.config(Duration::from_secs(3)).tls.expect("TLS files");
+    let credentials = etcd.credentials_file(etcd::USER, etcd::PASSWORD);
+    let path =
+        |p: &Option<PathBuf>| toml_string(&p.as_ref().expect("a TLS file").display().to_string());
+    let config = format!(
+        "[service]\nname = \"{name}\"\n{}\n{}tls_ca = {}\ntls_cert = {}\ntls_key = {}\ncredentials_file = {}\n",
+        sh_program("exec sleep 1000"),
+        registry_table(&etcd, "3s", "instance_id = \"tls1\"\n"),
+        path(&tls.ca),
+        path(&tls.cert),
+        path(&tls.key),
+        toml_string(&credentials.display().to_string()),
+    );
+    let mut steward = Steward::start(tmp.path(), &config);
+    let user = format!("{}:{}", etcd::USER, etcd::PASSWORD);
+    let key = format!("/services/{name}/tls1");
+    let get = || etcd.etcdctl(&["get", &key, "--print-value-only"], Some(&user));
+    wait_for("the registration over TLS", || {
+        let value = get();
+        ((!value.trim().is_empty()).then_some(()), steward.log())
+    });
+    let status = steward.stop();
+    assert!(status.success(), "{status}");
+    assert_eq!(get().trim(), "", "still registered after the stop");
+    assert!(
+        !steward.log().contains(etcd::PASSWORD),
+        "the password leaked into steward's log"
+    );
 }
