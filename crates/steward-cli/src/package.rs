@@ -1,6 +1,8 @@
 //! `steward package`: plans the release artifacts of a config, prints the plan, then (unless
 //! `--dry-run`) runs it step by step with a progress line per step and ends with a table of
 //! artifacts, sizes and SHA-256 digests. `--init` writes a new upgrade code into the config.
+//! The MSI builder and signer (wixl + osslsigncode, or WiX v3 + signtool) are found at run time;
+//! the environment variable `STEWARD_TOOLCHAIN` (`auto`, `wixl`, `wix`) overrides the choice.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -38,7 +40,7 @@ pub fn package(
             println!("[{index}] done in {:.1}s", elapsed.as_secs_f64());
         }
     })?;
-    print!("{}", table(&artifacts, &out));
+    print!("{}", table(&artifacts, &plan.out));
     Ok(format!(
         "packaged {} {} in {:.1}s",
         plan.product.name,

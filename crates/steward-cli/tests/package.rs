@@ -73,6 +73,11 @@ fn init_then_dry_run_then_package() {
         "{stdout}"
     );
     assert!(stdout.contains("\nartifact "), "{stdout}");
+    // Regression: with a relative --out, the table named artifacts by their absolute paths.
+    assert!(
+        stdout.contains("\napp_1.0.0_windows_x86_64.zip "),
+        "artifacts relative to --out: {stdout}"
+    );
     assert!(
         stdout
             .lines()
@@ -93,6 +98,44 @@ fn a_pre_release_version_is_refused_with_its_position() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
         stderr.starts_with("steward.toml:7:11: package.version = \"1.0.0-rc.1\": expected a version Windows Installer can represent"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn steward_toolchain_selects_the_msi_builder_and_signer() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), "1.0.0");
+    let output = steward(dir.path(), &["package", "--init"]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+
+    let run = |toolchain: &str| {
+        Command::new(env!("CARGO_BIN_EXE_steward"))
+            .args(["package", "--dry-run"])
+            .env("STEWARD_TOOLCHAIN", toolchain)
+            .current_dir(dir.path())
+            .output()
+            .expect("run the steward binary")
+    };
+    let output = run("wix");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("  3. msi app_1.0.0_windows_x86_64.msi (WiX v3 candle + light)\n"),
+        "{stdout}"
+    );
+    let output = run("wixl");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("  3. msi app_1.0.0_windows_x86_64.msi (wixl)\n"),
+        "{stdout}"
+    );
+
+    let output = run("wix4");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(r#"STEWARD_TOOLCHAIN="wix4": expected one of "auto", "wixl", "wix""#),
         "{stderr}"
     );
 }

@@ -41,12 +41,32 @@ pub enum PackError {
         name: String,
     },
     /// An external tool is not installed.
-    #[error("{tool} not found on PATH: install it with `apt-get install {package}`")]
+    #[error("{tool} not found {searched}: {install}")]
     ToolMissing {
         /// The program.
         tool: &'static str,
-        /// The Debian package that provides it.
-        package: &'static str,
+        /// Where it was looked for (`on PATH`, ...).
+        searched: &'static str,
+        /// How to install it.
+        install: &'static str,
+    },
+    /// `STEWARD_TOOLCHAIN` holds something else than a toolchain name.
+    #[error("{variable}={value:?}: expected one of \"auto\", \"wixl\", \"wix\"")]
+    Toolchain {
+        /// The environment variable.
+        variable: &'static str,
+        /// What it holds.
+        value: String,
+    },
+    /// The config asks for something the selected toolchain cannot do.
+    #[error("{}: {key}: {message}", file.display())]
+    Unsupported {
+        /// The config file.
+        file: PathBuf,
+        /// The dotted key.
+        key: &'static str,
+        /// What cannot be done, and what to do instead.
+        message: &'static str,
     },
     /// An external tool failed.
     #[error("{tool} failed ({status}) for {}: {output}", target.display())]
@@ -69,6 +89,14 @@ pub enum PackError {
         target: PathBuf,
         /// The deadline.
         seconds: u64,
+    },
+    /// A path or name cannot be quoted safely for the shell that runs a generated command.
+    #[error("{text:?} cannot be quoted safely for {shell}: rename it")]
+    Quote {
+        /// The word.
+        text: String,
+        /// The shell.
+        shell: &'static str,
     },
     /// The signing key's password could not be read.
     #[error("signing password: {0}")]

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::checksums::{sha256_file, sums_text};
+use crate::discover::ToolEnv;
 use crate::plan::{Plan, Step};
 use crate::sign::Signer;
 use crate::{PackError, msi, nsis, winget, zip};
@@ -57,19 +58,38 @@ pub fn execute(
     result
 }
 
+/// Sets up signing (if configured), runs the steps, and always ends signing (which removes
+/// what it set up); an error of a step wins over one of the clean-up.
 fn run_steps(
     plan: &Plan,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Vec<Artifact>, PackError> {
+    let env = ToolEnv::from_process();
     let product = &plan.product;
     let signer = match &product.signing {
-        Some(signing) => Some(Signer::new(
+        Some(signing) => Some(Signer::with_tool(
+            plan.tools.sign,
             signing,
             &product.product,
             signing.verify_ca.clone(),
+            &env,
         )?),
         None => None,
     };
+    let result = steps(plan, signer.as_ref(), &env, progress);
+    let finished = signer.map_or(Ok(()), Signer::finish);
+    let artifacts = result?;
+    finished?;
+    Ok(artifacts)
+}
+
+fn steps(
+    plan: &Plan,
+    signer: Option<&Signer>,
+    env: &ToolEnv,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Vec<Artifact>, PackError> {
+    let product = &plan.product;
     let mut artifacts: Vec<PathBuf> = Vec::new();
     let total = plan.steps.len();
     for (i, step) in plan.steps.iter().enumerate() {
@@ -78,8 +98,8 @@ fn run_steps(
         let started = Instant::now();
         match step {
             Step::Stage { .. } => stage(plan)?,
-            Step::SignBinaries { files } => {
-                let signer = signer.as_ref().expect("planned only with signing");
+            Step::SignBinaries { files, .. } => {
+                let signer = signer.expect("planned only with signing");
                 for name in files {
                     signer.sign(&plan.stage.join(name))?;
                 }
@@ -93,19 +113,16 @@ fn run_steps(
                 zip::write_zip(artifact, &entries, plan.epoch)?;
                 artifacts.push(artifact.clone());
             }
-            Step::Msi { artifact } => {
-                msi::build(product, &plan.stage, artifact)?;
+            Step::Msi { artifact, builder } => {
+                msi::build(product, &plan.stage, artifact, *builder, env)?;
                 artifacts.push(artifact.clone());
             }
             Step::Nsis { artifact } => {
-                nsis::build(product, &plan.stage, artifact, signer.as_ref())?;
+                nsis::build(product, &plan.stage, artifact, signer, env)?;
                 artifacts.push(artifact.clone());
             }
-            Step::SignInstaller { artifact } => {
-                signer
-                    .as_ref()
-                    .expect("planned only with signing")
-                    .sign(artifact)?;
+            Step::SignInstaller { artifact, .. } => {
+                signer.expect("planned only with signing").sign(artifact)?;
             }
             Step::Winget { dir } => {
                 let written = winget::write(product, dir, &plan.steps)?;

@@ -3,13 +3,17 @@
 //!
 //! - a **reproducible zip** `{name}_{version}_windows_x86_64.zip` (sorted entries, one fixed
 //!   timestamp from `SOURCE_DATE_EPOCH`, fixed permissions) and `SHA256SUMS`;
-//! - an **MSI** built with `wixl` from `templates/product.wxs`, which installs the files under
-//!   `INSTALLDIR`, registers the service (`ServiceInstall`/`ServiceControl`) and upgrades in place
-//!   (`MajorUpgrade`, stable upgrade code, a product code per version);
+//! - an **MSI** built from `templates/product.wxs` with `wixl` or, on a Windows host, WiX v3
+//!   (`candle` + `light`), which installs the files under `INSTALLDIR`, registers the service
+//!   (`ServiceInstall`/`ServiceControl`) and upgrades in place (`MajorUpgrade`, stable upgrade
+//!   code, a product code per version);
 //! - an **NSIS** setup program from `templates/installer.nsi` that registers the service by
 //!   calling the shipped binary's own `install`;
-//! - **Authenticode** signatures with `osslsigncode`, verified right after signing;
+//! - **Authenticode** signatures with `osslsigncode` or `signtool`, each verified right after
+//!   signing (with its RFC 3161 timestamp when one is configured);
 //! - **winget** manifests (schema 1.6, multi-file).
+//!
+//! The tools are found at run time ([`discover`]); [`toolchain`] says which are used.
 //!
 //! Packaging is planned first ([`Plan`]), then executed step by step ([`execute`]).
 //!
@@ -28,6 +32,7 @@
 //! ```
 
 mod checksums;
+pub mod discover;
 mod error;
 mod execute;
 mod init;
@@ -37,6 +42,7 @@ mod plan;
 mod product;
 pub mod sign;
 mod templates;
+pub mod toolchain;
 mod tools;
 pub mod winget;
 pub mod zip;

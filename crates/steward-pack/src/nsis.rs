@@ -1,15 +1,16 @@
 //! The NSIS setup program: a script rendered from `templates/installer.nsi`, built with
 //! `makensis` in the staging directory. The service is registered by the shipped binary's own
-//! `install` verb; with signing configured, the uninstaller is signed (and verified) by
-//! `!uninstfinalize` before it is embedded.
+//! `install` verb; with signing configured, the uninstaller is signed by `!uninstfinalize`
+//! before it is embedded, and a copy of the signed uninstaller is verified afterwards.
 
 use std::path::Path;
 
 use minijinja::context;
 use minijinja::value::Serde;
 
+use crate::discover::ToolEnv;
 use crate::sign::Signer;
-use crate::tools::{Tool, run_ok};
+use crate::tools::{Tool, check, exec};
 use crate::{PackError, Product, templates};
 
 /// The Add/Remove Programs key name (under `...\CurrentVersion\Uninstall`): the upgrade code in
@@ -84,22 +85,51 @@ pub fn render_nsi(
     )
 }
 
-/// Writes the script into `stage` and builds `out` with makensis; with a `signer`, the
-/// uninstaller is signed and verified before it is embedded.
+/// The signed uninstaller's copy that `!uninstfinalize` leaves in the staging directory for
+/// steward to verify (it is byte for byte what makensis embeds).
+pub const SIGNED_UNINSTALLER_COPY: &str = "uninstall.signed.exe";
+
+/// `makensis` arguments (run in the staging directory).
+pub fn makensis_args() -> Vec<std::ffi::OsString> {
+    vec!["-V2".into(), "-NOCD".into(), "installer.nsi".into()]
+}
+
+/// Writes the script into `stage` and builds `out` with makensis (found in `env`); with a
+/// `signer`, the uninstaller is signed before it is embedded, and the signed uninstaller is
+/// verified before this returns.
 pub fn build(
     product: &Product,
     stage: &Path,
     out: &Path,
     signer: Option<&Signer>,
+    env: &ToolEnv,
 ) -> Result<(), PackError> {
+    let program = env.find(Tool::Makensis)?;
+    let copy = stage.join(SIGNED_UNINSTALLER_COPY);
+    let _ = std::fs::remove_file(&copy);
     let finalize = match signer {
-        Some(signer) => signer.nsis_finalize_commands()?,
+        Some(signer) => signer.nsis_finalize_commands(&copy)?,
         None => Vec::new(),
     };
     let nsi = stage.join("installer.nsi");
     let text = render_nsi(product, &out.to_string_lossy(), &finalize)?;
     std::fs::write(&nsi, text).map_err(PackError::io("write", &nsi))?;
-    let args = ["-V2".as_ref(), "-NOCD".as_ref(), "installer.nsi".as_ref()];
-    run_ok(Tool::Makensis, &args, stage, out)?;
+    let args = makensis_args();
+    let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    check(
+        Tool::Makensis,
+        out,
+        exec(Tool::Makensis, &program, &refs, stage, out, None)?,
+    )?;
+    if let Some(signer) = signer {
+        if !copy.is_file() {
+            return Err(PackError::Verify {
+                path: copy,
+                output: "makensis did not run the uninstaller's signing commands".into(),
+            });
+        }
+        signer.verify(&copy)?;
+        std::fs::remove_file(&copy).map_err(PackError::io("remove", &copy))?;
+    }
     Ok(())
 }

@@ -5,8 +5,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use steward_config::Format;
+use steward_config::{Format, Signing};
 
+use crate::discover::ToolEnv;
+use crate::sign::signtool;
+use crate::toolchain::{MsiBuilder, SignTool, Toolchain, Tools};
 use crate::{PackError, Product};
 
 /// One step of a packaging run.
@@ -22,16 +25,20 @@ pub enum Step {
     SignBinaries {
         /// The binaries.
         files: Vec<String>,
+        /// What signs.
+        tool: SignTool,
     },
     /// Write the reproducible zip.
     Zip {
         /// The artifact.
         artifact: PathBuf,
     },
-    /// Render the WiX source and build the MSI with wixl.
+    /// Render the WiX source and build the MSI (wixl, or WiX v3 `candle` + `light`).
     Msi {
         /// The artifact.
         artifact: PathBuf,
+        /// What builds it.
+        builder: MsiBuilder,
     },
     /// Render the NSIS script and build the setup program with makensis (the uninstaller is
     /// signed before it is embedded when signing is configured).
@@ -43,6 +50,8 @@ pub enum Step {
     SignInstaller {
         /// The installer.
         artifact: PathBuf,
+        /// What signs.
+        tool: SignTool,
     },
     /// Write the winget manifests (version, installer, defaultLocale).
     Winget {
@@ -65,11 +74,17 @@ impl fmt::Display for Step {
         };
         match self {
             Step::Stage { files } => write!(f, "stage {}", files.join(", ")),
-            Step::SignBinaries { files } => write!(f, "sign and verify {}", files.join(", ")),
+            Step::SignBinaries { files, tool } => {
+                write!(f, "sign and verify {} ({})", files.join(", "), tool.label())
+            }
             Step::Zip { artifact } => write!(f, "zip {}", name(artifact)),
-            Step::Msi { artifact } => write!(f, "msi {} (wixl)", name(artifact)),
+            Step::Msi { artifact, builder } => {
+                write!(f, "msi {} ({})", name(artifact), builder.label())
+            }
             Step::Nsis { artifact } => write!(f, "nsis {} (makensis)", name(artifact)),
-            Step::SignInstaller { artifact } => write!(f, "sign and verify {}", name(artifact)),
+            Step::SignInstaller { artifact, tool } => {
+                write!(f, "sign and verify {} ({})", name(artifact), tool.label())
+            }
             Step::Winget { dir } => write!(f, "winget manifests in {}", dir.display()),
             Step::Checksums { artifact } => write!(f, "checksums {}", name(artifact)),
         }
@@ -87,13 +102,37 @@ pub struct Plan {
     pub stage: PathBuf,
     /// The timestamp of zip entries (`SOURCE_DATE_EPOCH` or the fixed default).
     pub epoch: i64,
+    /// The tools that build the MSI and sign.
+    pub tools: Tools,
     /// The steps, in order.
     pub steps: Vec<Step>,
 }
 
 impl Plan {
-    /// Plans the artifacts of `product` into `out`.
+    /// Plans the artifacts of `product` into `out` with the toolchain that
+    /// [`crate::toolchain::TOOLCHAIN_ENV`] selects (default: by discovery), in this process's
+    /// environment.
     pub fn new(product: Product, out: &Path) -> Result<Plan, PackError> {
+        Plan::with_toolchain(
+            product,
+            out,
+            Toolchain::from_env()?,
+            &ToolEnv::from_process(),
+        )
+    }
+
+    /// Plans the artifacts of `product` into `out` with `toolchain`, resolved in `env`
+    /// ([`crate::execute`] then finds the tools in this process's environment).
+    pub fn with_toolchain(
+        product: Product,
+        out: &Path,
+        toolchain: Toolchain,
+        env: &ToolEnv,
+    ) -> Result<Plan, PackError> {
+        let tools = toolchain.resolve(env);
+        if let Some(signing) = &product.signing {
+            supported(&product, signing, tools.sign)?;
+        }
         // The tools run in the staging directory: every path they get must be absolute.
         let out = &std::path::absolute(out).map_err(PackError::io("resolve", out))?;
         let stem = product.stem();
@@ -108,7 +147,10 @@ impl Plan {
                 .filter(|f| is_signable(&f.name))
                 .map(|f| f.name.clone())
                 .collect();
-            steps.push(Step::SignBinaries { files: binaries });
+            steps.push(Step::SignBinaries {
+                files: binaries,
+                tool: tools.sign,
+            });
         }
         let mut installers = Vec::new();
         for format in &product.formats {
@@ -127,6 +169,7 @@ impl Plan {
                     let artifact = out.join(format!("{stem}.msi"));
                     steps.push(Step::Msi {
                         artifact: artifact.clone(),
+                        builder: tools.msi,
                     });
                     installers.push(artifact);
                 }
@@ -143,6 +186,7 @@ impl Plan {
             for artifact in &installers {
                 steps.push(Step::SignInstaller {
                     artifact: artifact.clone(),
+                    tool: tools.sign,
                 });
             }
         }
@@ -158,6 +202,7 @@ impl Plan {
             stage: out.join(format!(".stage-{stem}")),
             out: out.to_path_buf(),
             epoch: crate::zip::source_date_epoch(),
+            tools,
             product,
             steps,
         })
@@ -180,6 +225,28 @@ impl fmt::Display for Plan {
         }
         Ok(())
     }
+}
+
+/// Refuses signing settings `tool` cannot honour, naming the key (rather than dropping them).
+fn supported(product: &Product, signing: &Signing, tool: SignTool) -> Result<(), PackError> {
+    if tool != SignTool::Signtool {
+        return Ok(());
+    }
+    let unsupported = |key, message| PackError::Unsupported {
+        file: product.config.clone(),
+        key,
+        message,
+    };
+    if signing.key.is_some() {
+        return Err(unsupported("package.signing.key", signtool::NO_PEM_KEY));
+    }
+    if signing.verify_ca.is_some() {
+        return Err(unsupported(
+            "package.signing.verify_ca",
+            signtool::NO_CA_FILE,
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a shipped file is a PE image osslsigncode can sign.

@@ -221,3 +221,34 @@ fn shipped(config: &Path, key: &'static str, path: &Path) -> Result<ShippedFile,
         name,
     })
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A product for unit tests: hello-service 1.2.3, nothing read from disk.
+    pub(crate) fn sample() -> Product {
+        Product {
+            config: PathBuf::from("/project/steward.toml"),
+            name: "hello-service".into(),
+            display_name: "Hello Service".into(),
+            description: String::new(),
+            product: "Hello Service".into(),
+            version: "1.2.3".into(),
+            publisher: "Example Corp".into(),
+            upgrade_code: None,
+            product_code: None,
+            binary: "hello-service.exe".into(),
+            wrapped: false,
+            files: Vec::new(),
+            license: None,
+            icon: None,
+            msi_start: "auto",
+            start: "auto",
+            account: r"NT AUTHORITY\LocalService".into(),
+            account_arg: "LocalService".into(),
+            formats: Vec::new(),
+            signing: None,
+        }
+    }
+}

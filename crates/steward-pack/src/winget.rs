@@ -26,14 +26,30 @@ struct Installer {
     location: &'static str,
 }
 
-/// The package identifier: `Publisher.Product` with spaces removed.
+/// The package identifier: `Publisher.Product`, each part reduced to ASCII letters, digits and
+/// `-` and cut to 32 characters (the schema's limit); a part left empty (a publisher written
+/// in another script, say) becomes the service name.
 pub fn package_id(product: &Product) -> String {
     let clean = |s: &str| {
         s.chars()
             .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .take(32)
             .collect::<String>()
     };
-    format!("{}.{}", clean(&product.publisher), clean(&product.product))
+    let part = |s: &str| {
+        let cleaned = clean(s);
+        if cleaned.is_empty() {
+            let name = clean(&product.name);
+            if name.is_empty() {
+                "steward".to_owned()
+            } else {
+                name
+            }
+        } else {
+            cleaned
+        }
+    };
+    format!("{}.{}", part(&product.publisher), part(&product.product))
 }
 
 /// Writes the three manifests for the installers among `steps` into `dir`; returns their paths.
@@ -41,7 +57,7 @@ pub fn write(product: &Product, dir: &Path, steps: &[Step]) -> Result<Vec<PathBu
     let mut installers = Vec::new();
     for step in steps {
         let (artifact, msi) = match step {
-            Step::Msi { artifact } => (artifact, true),
+            Step::Msi { artifact, .. } => (artifact, true),
             Step::Nsis { artifact } => (artifact, false),
             _ => continue,
         };
@@ -92,4 +108,31 @@ pub fn write(product: &Product, dir: &Path, steps: &[Step]) -> Result<Vec<PathBu
         written.push(path);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_ids_fit_the_schema() {
+        let product = |publisher: &str, name: &str| Product {
+            publisher: publisher.into(),
+            product: name.into(),
+            ..crate::product::tests::sample()
+        };
+        assert_eq!(
+            package_id(&product("Example Corp", "Hello Service")),
+            "ExampleCorp.HelloService"
+        );
+        assert_eq!(
+            package_id(&product("示例公司", "Hello")),
+            "hello-service.Hello"
+        );
+        let long = "A".repeat(40);
+        assert_eq!(
+            package_id(&product(&long, "x")),
+            format!("{}.x", "A".repeat(32))
+        );
+    }
 }

@@ -8,112 +8,8 @@ mod common;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-const PASSWORD: &str = "s3cret-test-only";
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl not found: apt-get install openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Makes `ca.pem`, `leaf.pem` + `leaf.key` (encrypted with PASSWORD) and `leaf.p12` in `dir`.
-fn test_ca(dir: &Path) {
-    std::fs::write(
-        dir.join("ext.cnf"),
-        "[leaf]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
-         extendedKeyUsage=codeSigning\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
-    )
-    .unwrap();
-    let pass = format!("pass:{PASSWORD}");
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=steward test CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-keyout",
-            "leaf.key",
-            "-passout",
-            &pass,
-            "-out",
-            "leaf.csr",
-            "-subj",
-            "/CN=Example Corp",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "leaf.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "leaf.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "ext.cnf",
-            "-extensions",
-            "leaf",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "pkcs12",
-            "-export",
-            "-inkey",
-            "leaf.key",
-            "-passin",
-            &pass,
-            "-in",
-            "leaf.pem",
-            "-certfile",
-            "ca.pem",
-            "-out",
-            "leaf.p12",
-            "-passout",
-            &pass,
-        ],
-    );
-}
+use common::pki::{PASSWORD, test_ca};
 
 fn verify(path: &Path, ca: &Path) -> bool {
     steward_pack::sign::verify(path, Some(ca)).is_ok()
@@ -203,7 +99,10 @@ fn pem_with_password_file_and_the_password_never_on_a_command_line() {
         std::fs::metadata(readpass).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    for command in signer.nsis_finalize_commands().unwrap() {
+    for command in signer
+        .nsis_finalize_commands(&dir.path().join("copy.exe"))
+        .unwrap()
+    {
         assert!(!command.contains(PASSWORD), "{command}");
     }
     drop(signer);

@@ -1,6 +1,8 @@
 //! The MSI under Wine: a silent install into a directory with spaces under another account,
 //! the service registered and running; a version+1 MSI upgrades in place (the service runs the
 //! new binary, one Add/Remove Programs entry); `msiexec /x` removes service, files and keys.
+//! Both MSIs are the signed ones (test CA): signing does not break installing, and the
+//! installed binary is the signed one.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -20,10 +22,19 @@ fn bench() -> &'static WineBench {
     })
 }
 
-/// Packages hello-service `version` (the binary with `tag` appended) and copies it into the
-/// prefix; returns its Windows path.
+/// Packages hello-service `version` (the binary with `tag` appended), signed with the test CA
+/// in `dir`, and copies it into the prefix; returns its Windows path.
 fn msi(dir: &std::path::Path, version: &str, tag: &str) -> String {
-    common::wine::hello_artifact(bench(), dir, version, tag, "msi", ".msi")
+    let signing = common::pki::signing_line(dir, "ca.pem", "");
+    let path = common::wine::hello_artifact(bench(), dir, version, tag, "msi", ".msi", &signing);
+    let unix = bench().to_unix(&path).unwrap();
+    assert!(signed(&unix, dir), "the MSI in the prefix is signed");
+    path
+}
+
+/// Whether `file` carries a signature that verifies against the test CA in `dir`.
+fn signed(file: &std::path::Path, dir: &std::path::Path) -> bool {
+    steward_pack::sign::verify(file, Some(&dir.join("ca.pem"))).is_ok()
 }
 
 fn msiexec(args: &[&str]) -> i32 {
@@ -65,6 +76,7 @@ fn wait_gone(deadline: Duration) {
 #[test]
 fn msi_install_upgrade_uninstall() {
     let dir = tempfile::tempdir().unwrap();
+    common::pki::test_ca(dir.path());
     let v1 = msi(dir.path(), "1.0.0", "");
     let v2 = msi(dir.path(), "1.0.1", "version two");
     let code1 = format!(
@@ -87,6 +99,10 @@ fn msi_install_upgrade_uninstall() {
     ]);
     assert!(installed_file("hello-service.exe").is_file());
     assert!(installed_file("README.txt").is_file());
+    assert!(
+        signed(&installed_file("hello-service.exe"), dir.path()),
+        "the installed binary is the signed one"
+    );
     let key = service_key(NAME);
     let image = reg(&key, "ImagePath").unwrap();
     assert_eq!(
@@ -125,9 +141,10 @@ fn msi_install_upgrade_uninstall() {
     ]);
     let installed = std::fs::read(installed_file("hello-service.exe")).unwrap();
     assert!(
-        installed.ends_with(b"version two"),
+        installed.windows(11).any(|w| w == b"version two"),
         "the new binary is installed"
     );
+    assert!(signed(&installed_file("hello-service.exe"), dir.path()));
     assert_eq!(
         std::fs::read_to_string(installed_file("README.txt")).unwrap(),
         "hello-service 1.0.1\n"

@@ -1,6 +1,8 @@
 //! The NSIS setup under Wine: `setup.exe /S /D=...` installs the files and registers and starts
 //! the service through the binary's own `install`; a second version upgrades in place; the
 //! Add/Remove Programs key carries every value; `uninstall.exe /S` removes service, files and key.
+//! Both setups are the signed ones (test CA), with the signed uninstaller embedded: signing does
+//! not break installing.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -21,10 +23,22 @@ fn bench() -> &'static WineBench {
     })
 }
 
-/// Packages hello-service `version` (the binary with `tag` appended) and copies it into the
-/// prefix; returns its Windows path.
+/// Packages hello-service `version` (the binary with `tag` appended), signed with the test CA
+/// in `dir`, and copies it into the prefix; returns its Windows path.
 fn setup(dir: &std::path::Path, version: &str, tag: &str) -> String {
-    common::wine::hello_artifact(bench(), dir, version, tag, "nsis", "_setup.exe")
+    let signing = common::pki::signing_line(dir, "ca.pem", "");
+    let path =
+        common::wine::hello_artifact(bench(), dir, version, tag, "nsis", "_setup.exe", &signing);
+    assert!(
+        signed(&bench().to_unix(&path).unwrap(), dir),
+        "the setup in the prefix is signed"
+    );
+    path
+}
+
+/// Whether `file` carries a signature that verifies against the test CA in `dir`.
+fn signed(file: &std::path::Path, dir: &std::path::Path) -> bool {
+    steward_pack::sign::verify(file, Some(&dir.join("ca.pem"))).is_ok()
 }
 
 fn run_ok(program: &str, args: &[&str]) {
@@ -57,6 +71,7 @@ fn wait_for(what: &str, deadline: Duration, mut done: impl FnMut() -> bool) {
 #[test]
 fn nsis_install_upgrade_uninstall() {
     let dir = tempfile::tempdir().unwrap();
+    common::pki::test_ca(dir.path());
     let v1 = setup(dir.path(), "1.0.0", "");
     let v2 = setup(dir.path(), "1.0.1", "version two");
 
@@ -71,6 +86,14 @@ fn nsis_install_upgrade_uninstall() {
     run_ok("cmd", &["/c", r"C:\packages\install.cmd"]);
     assert!(installed("hello-service.exe").is_file());
     assert!(installed("uninstall.exe").is_file());
+    assert!(
+        signed(&installed("hello-service.exe"), dir.path()),
+        "the installed binary is the signed one"
+    );
+    assert!(
+        signed(&installed("uninstall.exe"), dir.path()),
+        "the uninstaller was signed before it was embedded"
+    );
     let key = service_key(NAME);
     assert_eq!(
         reg(&key, "ImagePath").unwrap(),
@@ -102,8 +125,10 @@ fn nsis_install_upgrade_uninstall() {
     assert!(
         std::fs::read(installed("hello-service.exe"))
             .unwrap()
-            .ends_with(b"version two")
+            .windows(11)
+            .any(|w| w == b"version two")
     );
+    assert!(signed(&installed("hello-service.exe"), dir.path()));
     bench()
         .wait_state(NAME, State::Running, Duration::from_secs(30))
         .unwrap();

@@ -5,6 +5,8 @@ mod common;
 
 use std::process::Command;
 
+use steward_pack::discover::{Host, ToolEnv};
+use steward_pack::toolchain::Toolchain;
 use steward_pack::{Plan, Product, Step};
 
 #[test]
@@ -66,19 +68,22 @@ fn the_plan_lists_every_artifact_and_step() {
         signing,
     );
     let config = steward_config::check(&config).unwrap();
-    let plan = Plan::new(Product::from_config(&config).unwrap(), "/dist".as_ref()).unwrap();
+    let product = Product::from_config(&config).unwrap();
+    let env = ToolEnv::empty(Host::Unix);
+    let plan =
+        Plan::with_toolchain(product.clone(), "/dist".as_ref(), Toolchain::Wixl, &env).unwrap();
     let text = plan.to_string();
     let steps: Vec<String> = text.lines().skip(1).map(|l| l.trim().to_owned()).collect();
     assert_eq!(
         steps,
         [
             "1. stage hello-service.exe, LICENSE.txt, README.txt",
-            "2. sign and verify hello-service.exe",
+            "2. sign and verify hello-service.exe (osslsigncode)",
             "3. zip hello-service_1.2.3_windows_x86_64.zip",
             "4. msi hello-service_1.2.3_windows_x86_64.msi (wixl)",
             "5. nsis hello-service_1.2.3_windows_x86_64_setup.exe (makensis)",
-            "6. sign and verify hello-service_1.2.3_windows_x86_64.msi",
-            "7. sign and verify hello-service_1.2.3_windows_x86_64_setup.exe",
+            "6. sign and verify hello-service_1.2.3_windows_x86_64.msi (osslsigncode)",
+            "7. sign and verify hello-service_1.2.3_windows_x86_64_setup.exe (osslsigncode)",
             "8. winget manifests in /dist/winget",
             "9. checksums SHA256SUMS",
         ]
@@ -86,6 +91,20 @@ fn the_plan_lists_every_artifact_and_step() {
     assert!(matches!(plan.steps[0], Step::Stage { .. }));
     let json = serde_json::to_value(&plan.steps).unwrap();
     assert_eq!(json[2]["step"], "zip");
+    assert_eq!(json[3]["builder"], "wixl");
+    assert_eq!(json[5]["tool"], "osslsigncode");
+
+    // The same config planned for a Windows host with WiX v3 and signtool.
+    let plan = Plan::with_toolchain(product, "/dist".as_ref(), Toolchain::Wix, &env).unwrap();
+    let text = plan.to_string();
+    assert!(
+        text.contains("  2. sign and verify hello-service.exe (signtool)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  4. msi hello-service_1.2.3_windows_x86_64.msi (WiX v3 candle + light)\n"),
+        "{text}"
+    );
 }
 
 #[test]

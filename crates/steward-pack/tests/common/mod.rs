@@ -48,6 +48,9 @@ pub fn fake_exe(dir: &Path) -> PathBuf {
     path
 }
 
+pub mod pki;
+pub mod tsa;
+
 // The Wine bench exists only on Linux (the Wine tests are gated the same way).
 #[cfg(target_os = "linux")]
 pub mod wine;

@@ -5,8 +5,9 @@ use std::path::Path;
 use super::{package, project};
 
 /// Packages the cross-built hello-service as `version` in `format` (`msi` or `nsis`; the binary
-/// gets `tag` appended so versions differ), copies the artifact `file_suffix` names
-/// (`.msi`, `_setup.exe`) into the Wine prefix and returns its Windows path.
+/// gets `tag` appended so versions differ; `extra` is appended to the `[package]` table, e.g. a
+/// `signing` line), copies the artifact `file_suffix` names (`.msi`, `_setup.exe`) into the
+/// Wine prefix and returns its Windows path.
 pub fn hello_artifact(
     bench: &steward_wine_bench::WineBench,
     dir: &Path,
@@ -14,6 +15,7 @@ pub fn hello_artifact(
     tag: &str,
     format: &str,
     file_suffix: &str,
+    extra: &str,
 ) -> String {
     let exe = steward_wine_bench::fresh_windows_exe("hello-service", "hello-service")
         .expect("cross-build hello-service");
@@ -28,7 +30,7 @@ pub fn hello_artifact(
         &copy,
         version,
         &format!(r#"["{format}"]"#),
-        "",
+        extra,
     );
     package(&config, &project_dir.join("dist"));
     let file = format!("hello-service_{version}_windows_x86_64{file_suffix}");
