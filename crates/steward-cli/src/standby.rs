@@ -17,12 +17,11 @@ use steward_supervise::observe::Request;
 
 use crate::registry_announce::RegistryAnnouncer;
 
-/// How often the loss guard looks at the election. The election publishes its role through a
-/// tokio watch channel, and `steward run` has no async runtime to await it on: polling every
-/// 10 ms costs nothing and is small against the `ttl / 2` budget.
+/// How often the loss guard and the wait for leadership look at the election (and the wait at
+/// the service's stop request). The election publishes its role through a tokio watch channel,
+/// and `steward run` has no async runtime to await it on: polling every 10 ms costs nothing and
+/// is small against the `ttl / 2` budget and a handover.
 const ROLE_POLL: Duration = Duration::from_millis(10);
-/// How often the wait for leadership looks at the service's stop request.
-const STOP_POLL: Duration = Duration::from_millis(100);
 /// How long resigning may take: one etcd request.
 const RESIGN_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -72,7 +71,7 @@ impl Standby {
                 tracing::info!(candidate = %self.candidate, "standby: elected leader, starting the program");
                 return Ok(true);
             }
-            std::thread::sleep(STOP_POLL);
+            std::thread::sleep(ROLE_POLL);
         }
     }
 

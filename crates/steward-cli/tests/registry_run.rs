@@ -20,13 +20,13 @@ mod common;
 #[path = "../../steward-registry/tests/common/etcd.rs"]
 mod etcd;
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use common::procs::running_programs;
 use common::{WAIT, alive, sh_program, toml_string, wait_for, write_config};
 use etcd::{Etcd, free_port};
 
@@ -402,34 +402,6 @@ impl Drop for Monitor {
             let _ = thread.join();
         }
     }
-}
-
-/// PIDs of live processes whose command line contains `marker` as an argument.
-fn running_programs(marker: &str) -> BTreeSet<u32> {
-    let mut found = BTreeSet::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        if cmdline
-            .split(|b| *b == 0)
-            .any(|arg| arg == marker.as_bytes())
-            && alive(u64::from(pid))
-        {
-            found.insert(pid);
-        }
-    }
-    found
 }
 
 /// A standby pair's config: the program is `sleep MARKER` (a number unique to the test).

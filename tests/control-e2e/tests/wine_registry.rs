@@ -10,33 +10,21 @@
 #[path = "../../../crates/steward-registry/tests/common/etcd.rs"]
 mod etcd;
 
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::{DEADLINE, steward, write};
 use etcd::Etcd;
-use steward_wine_bench::{BenchError, WineBench, fresh_windows_exe};
+use steward_wine_bench::BenchError;
 
-/// How long one verb may take (a `--wait` inside it included).
-const VERB_TIMEOUT: Duration = Duration::from_secs(90);
-/// The longest a poll may take.
-const DEADLINE: Duration = Duration::from_secs(60);
 /// Where steward.exe, the fixture and the config go.
 const DIR: &str = r"C:\Program Files\Steward Registry";
 /// The service's name.
 const NAME: &str = "registered";
 
-fn bench() -> &'static WineBench {
-    steward_wine_bench::shared().unwrap_or_else(|e| panic!("Wine bench did not start: {e}"))
-}
-
 fn place(package: &str, bin: &str, file: &str) -> Result<String, BenchError> {
-    bench().copy_into_prefix(&fresh_windows_exe(package, bin)?, &format!(r"{DIR}\{file}"))
-}
-
-fn steward(exe: &str, args: &[&str]) -> Result<String, BenchError> {
-    let out = bench().run(exe, args, "-all", VERB_TIMEOUT)?;
-    assert_eq!(out.status.code(), Some(0), "steward {args:?}: {out:?}");
-    println!("steward {}: {}", args.join(" "), out.stdout.trim_end());
-    Ok(out.stdout)
+    common::place(DIR, package, bin, file)
 }
 
 /// The instance's JSON in etcd, if registered.
@@ -66,11 +54,7 @@ fn steward_exe_in_wines_service_manager_registers_with_etcd() -> Result<(), Benc
          address = \"127.0.0.1:8080\"\n",
         etcd.endpoint()
     );
-    let unix = bench().to_unix(&config)?;
-    std::fs::write(&unix, text).map_err(|source| BenchError::Io {
-        what: format!("write {}", unix.display()),
-        source,
-    })?;
+    write(&config, &text)?;
 
     steward(&exe, &["install", "--config", &config])?;
     steward(&exe, &["start", NAME, "--wait"])?;

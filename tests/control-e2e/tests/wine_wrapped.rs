@@ -15,34 +15,18 @@
 //! checks the file is where `status` reads it, `C:\ProgramData\steward\<name>\state.json`.
 #![cfg(target_os = "linux")]
 
-use std::time::{Duration, Instant};
+mod common;
 
-use steward_wine_bench::{BenchError, WineBench, fresh_windows_exe, service_key};
+use common::{DEADLINE, bench, eventually, steward, write};
+use steward_wine_bench::{BenchError, service_key};
 
-/// How long one verb may take (a `--wait` inside it included).
-const VERB_TIMEOUT: Duration = Duration::from_secs(90);
-/// The longest a poll may take.
-const DEADLINE: Duration = Duration::from_secs(60);
 /// Where steward.exe, the fixture and the config go: a path with spaces.
 const DIR: &str = r"C:\Program Files\Steward Wrapped";
 /// The service's name.
 const NAME: &str = "tick";
 
-fn bench() -> &'static WineBench {
-    steward_wine_bench::shared().unwrap_or_else(|e| panic!("Wine bench did not start: {e}"))
-}
-
-/// A fresh Windows build copied to `DIR\<file>`: its Windows path.
 fn place(package: &str, bin: &str, file: &str) -> Result<String, BenchError> {
-    bench().copy_into_prefix(&fresh_windows_exe(package, bin)?, &format!(r"{DIR}\{file}"))
-}
-
-/// Runs steward.exe with `args`; asserts success and returns stdout.
-fn steward(exe: &str, args: &[&str]) -> Result<String, BenchError> {
-    let out = bench().run(exe, args, "-all", VERB_TIMEOUT)?;
-    assert_eq!(out.status.code(), Some(0), "steward {args:?}: {out:?}");
-    println!("steward {}: {}", args.join(" "), out.stdout.trim_end());
-    Ok(out.stdout)
+    common::place(DIR, package, bin, file)
 }
 
 /// `status NAME --json`, parsed.
@@ -61,23 +45,6 @@ fn alive(fixture: &str, pid: u64) -> Result<bool, BenchError> {
     }
 }
 
-/// Polls `check` until it is true or `limit` passes; returns the last answer.
-fn eventually(
-    limit: Duration,
-    mut check: impl FnMut() -> Result<bool, BenchError>,
-) -> Result<bool, BenchError> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if check()? {
-            return Ok(true);
-        }
-        if Instant::now() >= deadline {
-            return Ok(false);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn a_wrapped_program_installs_runs_reports_and_stops_under_wine() -> Result<(), BenchError> {
     let exe = place("steward-cli", "steward", "steward.exe")?;
@@ -87,11 +54,7 @@ fn a_wrapped_program_installs_runs_reports_and_stops_under_wine() -> Result<(), 
         "[service]\nname = \"{NAME}\"\ndisplay_name = \"Tick\"\n\
          [program]\ncommand = '{fixture}'\nargs = [\"--hang\"]\nstop_timeout = \"10s\"\n"
     );
-    let unix = bench().to_unix(&config)?;
-    std::fs::write(&unix, text).map_err(|source| BenchError::Io {
-        what: format!("write {}", unix.display()),
-        source,
-    })?;
+    write(&config, &text)?;
 
     steward(&exe, &["install", "--config", &config])?;
     let reg = bench().reg_query(&service_key(NAME), None)?;

@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 use steward_systemd_bench::{UserManager, shared};
 
+pub mod procs;
+#[allow(unused_imports)] // each suite uses a different subset
+pub use procs::alive;
+
 /// Deadline of every wait.
 pub const WAIT: Duration = Duration::from_secs(30);
 
@@ -106,19 +110,6 @@ pub fn write_config(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("steward.toml");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-/// Whether a process with this PID exists (and is not a zombie).
-pub fn alive(pid: u64) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| {
-            let state = stat
-                .rsplit(") ")
-                .next()
-                .and_then(|rest| rest.chars().next());
-            state != Some('Z')
-        })
-        .unwrap_or(false)
 }
 
 /// A script that fails `failures` times (counting in `dir/count`), then writes its PID to
