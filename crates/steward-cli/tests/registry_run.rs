@@ -3,6 +3,8 @@
 //! - the instance is registered only once the program passes its readiness check, with the
 //!   announced JSON; the key is gone BEFORE the program receives its stop request (the program
 //!   asks etcd itself, from its SIGTERM trap);
+//! - a readiness check that fails marks the instance unhealthy (`on_unhealthy = "mark"`) or
+//!   removes it (`"remove"`) without restarting the program, and its recovery makes it healthy;
 //! - a SIGKILL of steward lets the lease expire within TTL + 1 s;
 //! - etcd down at start: the program runs anyway, `/status` says `retrying`; etcd up → registered;
 //! - etcd restarted mid-run, and the lease revoked by an operator → registered again;
@@ -601,4 +603,61 @@ fn registers_over_mutual_tls_with_credentials_from_a_file() {
         !steward.log().contains(etcd::PASSWORD),
         "the password leaked into steward's log"
     );
+}
+
+/// A readiness check the test controls: `test -f FILE` every 100 ms.
+fn file_check(flag: &Path) -> String {
+    format!(
+        "[health]\ninterval = \"100ms\"\nfailure_threshold = 1\n[[health.check]]\nname = \"flag\"\n\
+         exec = [\"/bin/test\", \"-f\", {}]\nrole = \"readiness\"\n",
+        toml_string(&flag.display().to_string())
+    )
+}
+
+#[test]
+fn a_failing_readiness_check_marks_the_instance_unhealthy_or_removes_it() {
+    let etcd = Etcd::start();
+    for mode in ["mark", "remove"] {
+        let tmp = temp();
+        let name = unique(&format!("dip-{mode}"));
+        let flag = tmp.path().join("healthy");
+        std::fs::write(&flag, "").unwrap();
+        let config = format!(
+            "[service]\nname = \"{name}\"\n{}\n{}{}",
+            sh_program("exec sleep 1000"),
+            file_check(&flag),
+            registry_table(&etcd, "3s", &format!("on_unhealthy = \"{mode}\"\n"))
+        );
+        let steward = Steward::start(tmp.path(), &config);
+        let health = || {
+            instances(&etcd, &name)
+                .first()
+                .map(|(_, v)| v["health"].as_str().unwrap_or_default().to_owned())
+        };
+        let healthy = || {
+            let h = health();
+            (
+                (h.as_deref() == Some("healthy")).then_some(()),
+                steward.log(),
+            )
+        };
+        wait_for("the healthy registration", healthy);
+        let pid = instances(&etcd, &name)[0].1["pid"].clone();
+
+        std::fs::remove_file(&flag).unwrap();
+        let expected = if mode == "mark" {
+            Some("unhealthy")
+        } else {
+            None
+        };
+        wait_for(&format!("the dip to show ({mode})"), || {
+            let h = health();
+            ((h.as_deref() == expected).then_some(()), format!("{h:?}"))
+        });
+
+        std::fs::write(&flag, "").unwrap();
+        wait_for("the recovery", healthy);
+        // A readiness dip never restarts the program: same PID.
+        assert_eq!(instances(&etcd, &name)[0].1["pid"], pid);
+    }
 }
