@@ -1,85 +1,12 @@
 //! The control verbs against a fake service manager that records what it was asked.
 
-use std::cell::RefCell;
 use std::path::Path;
 
-use steward::control::{Account, Origin, Plan, StartType};
+use steward::control::{Account, Origin, StartType};
 
 use super::*;
 
-#[derive(Default)]
-struct Fake {
-    calls: RefCell<Vec<String>>,
-    stop_error: Option<fn(&str) -> ControlError>,
-}
-
-impl ServiceManager for Fake {
-    type Action = String;
-
-    fn plan_install(
-        &self,
-        request: &InstallRequest,
-        mode: InstallMode,
-    ) -> Result<Plan<String>, ControlError> {
-        let mut plan = Plan::new(request.name.clone());
-        plan.push(
-            Origin::Explicit,
-            format!("create service ({mode:?})"),
-            "create".into(),
-        );
-        Ok(plan)
-    }
-
-    fn execute(&self, plan: &Plan<String>) -> Result<(), ControlError> {
-        self.calls
-            .borrow_mut()
-            .push(format!("execute {}", plan.steps.len()));
-        Ok(())
-    }
-
-    fn uninstall(&self, name: &str, stop_timeout: Duration) -> Result<(), ControlError> {
-        self.calls
-            .borrow_mut()
-            .push(format!("uninstall {name} {stop_timeout:?}"));
-        Ok(())
-    }
-
-    fn start(&self, name: &str, wait: Option<Duration>) -> Result<ServiceStatus, ControlError> {
-        self.calls
-            .borrow_mut()
-            .push(format!("start {name} {wait:?}"));
-        Ok(running(name))
-    }
-
-    fn stop(&self, name: &str, wait: Option<Duration>) -> Result<ServiceStatus, ControlError> {
-        self.calls
-            .borrow_mut()
-            .push(format!("stop {name} {wait:?}"));
-        match self.stop_error {
-            Some(error) => Err(error(name)),
-            None => Ok(ServiceStatus {
-                state: Some(ServiceState::Stopped),
-                pid: None,
-                ..running(name)
-            }),
-        }
-    }
-
-    fn status(&self, name: &str) -> Result<ServiceStatus, ControlError> {
-        Ok(running(name))
-    }
-}
-
-fn running(name: &str) -> ServiceStatus {
-    ServiceStatus {
-        state: Some(ServiceState::Running),
-        installed: true,
-        pid: Some(42),
-        start_type: Some(StartType::Auto),
-        account: Some(r"NT AUTHORITY\LocalService".into()),
-        ..ServiceStatus::not_installed(name)
-    }
-}
+type Fake = steward::control::recording::RecordingManager;
 
 fn config(extra: &str) -> Config {
     let text = format!("[service]\nname = \"web\"\n{extra}[program]\ncommand = \"/bin/web\"\n");
@@ -129,13 +56,14 @@ fn install_print_changes_nothing() {
         printed,
         "plan for service 'web':\n  1. create service (CreateOrUpdate)"
     );
-    assert!(fake.calls.borrow().is_empty());
+    assert_eq!(*fake.executed.borrow(), 0);
     let done = install(&fake, &request, false, false).unwrap();
     assert_eq!(
         done,
         "installed service 'web': /x run --config /srv/web/steward.toml"
     );
-    assert_eq!(*fake.calls.borrow(), ["execute 1"]);
+    assert_eq!(*fake.executed.borrow(), 1);
+    assert!(fake.calls.borrow().is_empty());
 }
 
 #[test]
@@ -168,7 +96,7 @@ fn timeout_implies_wait_and_restart_always_waits_for_the_stop() {
 #[test]
 fn restart_of_a_stopped_service_starts_it() {
     let fake = Fake {
-        stop_error: Some(|name| ControlError::NotRunning(name.into())),
+        stop_error: Some(ControlError::NotRunning),
         ..Fake::default()
     };
     let line = restart(
@@ -182,7 +110,7 @@ fn restart_of_a_stopped_service_starts_it() {
     .unwrap();
     assert_eq!(
         line,
-        r"restarted 'web': running (pid 42), start auto, account NT AUTHORITY\LocalService"
+        r#"restarted 'web': running (pid 42), start auto, account NT AUTHORITY\LocalService, command "C:\a b\svc.exe""#
     );
 }
 
@@ -192,7 +120,7 @@ fn status_text_and_json() {
     let text = crate::status::status(&fake, "web", false, &[]).unwrap();
     assert_eq!(
         text,
-        "service  web\nstate    running (pid 42)\nstart    auto\naccount  NT AUTHORITY\\LocalService"
+        "service  web\nstate    running (pid 42)\nstart    auto\naccount  NT AUTHORITY\\LocalService\ncommand  \"C:\\a b\\svc.exe\""
     );
     let json: serde_json::Value =
         serde_json::from_str(&crate::status::status(&fake, "web", true, &[]).unwrap()).unwrap();

@@ -1,90 +1,13 @@
 //! The verbs driven against a fake service manager: parsing, the request `install` builds, and
 //! the one-line results.
 
-use std::cell::RefCell;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::*;
-use crate::control::{Origin, Plan};
+use crate::control::Origin;
 
-/// Records what it was asked and answers from a script.
-#[derive(Default)]
-struct Fake {
-    requests: RefCell<Vec<(InstallRequest, InstallMode)>>,
-    executed: RefCell<usize>,
-    calls: RefCell<Vec<String>>,
-    stop_error: Option<fn(String) -> ControlError>,
-}
-
-impl ServiceManager for Fake {
-    type Action = String;
-
-    fn plan_install(
-        &self,
-        request: &InstallRequest,
-        mode: InstallMode,
-    ) -> Result<Plan<String>, ControlError> {
-        self.requests.borrow_mut().push((request.clone(), mode));
-        let mut plan = Plan::new(request.name.clone());
-        plan.push(Origin::Explicit, "create", "create".to_owned());
-        Ok(plan)
-    }
-
-    fn execute(&self, _plan: &Plan<String>) -> Result<(), ControlError> {
-        *self.executed.borrow_mut() += 1;
-        Ok(())
-    }
-
-    fn uninstall(&self, name: &str, timeout: Duration) -> Result<(), ControlError> {
-        self.calls
-            .borrow_mut()
-            .push(format!("uninstall {name} {timeout:?}"));
-        Ok(())
-    }
-
-    fn start(&self, name: &str, wait: Option<Duration>) -> Result<ServiceStatus, ControlError> {
-        self.calls
-            .borrow_mut()
-            .push(format!("start {name} {wait:?}"));
-        Ok(running(name))
-    }
-
-    fn stop(&self, name: &str, wait: Option<Duration>) -> Result<ServiceStatus, ControlError> {
-        self.calls
-            .borrow_mut()
-            .push(format!("stop {name} {wait:?}"));
-        match self.stop_error {
-            Some(make) => Err(make(name.to_owned())),
-            None => Ok(ServiceStatus {
-                state: Some(ServiceState::Stopped),
-                pid: None,
-                win32_exit_code: Some(0),
-                service_exit_code: Some(0),
-                ..running(name)
-            }),
-        }
-    }
-
-    fn status(&self, name: &str) -> Result<ServiceStatus, ControlError> {
-        Ok(running(name))
-    }
-}
-
-fn running(name: &str) -> ServiceStatus {
-    ServiceStatus {
-        name: name.to_owned(),
-        installed: true,
-        state: Some(ServiceState::Running),
-        pid: Some(42),
-        start_type: Some(StartType::Auto),
-        account: Some(r"NT AUTHORITY\LocalService".into()),
-        binary_path: Some(PathBuf::from(r"C:\a b\svc.exe")),
-        command_line: Some(r#""C:\a b\svc.exe""#.into()),
-        win32_exit_code: Some(0),
-        service_exit_code: Some(0),
-    }
-}
+type Fake = crate::control::recording::RecordingManager;
 
 fn spec() -> ServiceSpec {
     ServiceSpec::new("svc")
@@ -191,7 +114,10 @@ fn install_registers_this_executable_with_explicit_and_default_settings() {
 fn install_print_shows_the_plan_and_changes_nothing() {
     let fake = Fake::default();
     let line = run(&fake, &["install", "--print", "--force"]).unwrap();
-    assert_eq!(line, "plan for service 'svc':\n  1. create");
+    assert_eq!(
+        line,
+        "plan for service 'svc':\n  1. create service (CreateOrUpdate)"
+    );
     assert_eq!(fake.requests.borrow()[0].1, InstallMode::CreateOrUpdate);
     assert_eq!(*fake.executed.borrow(), 0);
 }

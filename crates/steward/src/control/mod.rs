@@ -8,6 +8,8 @@
 mod error;
 mod native;
 mod plan;
+#[cfg(any(test, feature = "testing"))]
+pub mod recording;
 mod request;
 mod status;
 
