@@ -3,13 +3,17 @@
 //! ```text
 //! fixture-child [--pid-file FILE] [--record FILE] [--ignore-stop] [--spawn-grandchild FILE]
 //!               [--ready-after DUR] [--listen-after DUR] [--answers N] [--http PORT]
-//!               [--notify-pings N] [--spew N] [--exit N | --hang]
+//!               [--notify-pings N] [--print-env NAME] [--spew N] [--exit N | --hang]
 //! ```
 //!
 //! Health fixtures: `--http PORT` serves `200 ok` on `127.0.0.1:PORT` from a thread, binding
 //! only after `--listen-after DUR` (given before it) and answering only `--answers N` requests
 //! (then it accepts but never answers, like a hung server). `--notify-pings N` sends `READY=1`
-//! and then `N` `WATCHDOG=1` to `NOTIFY_SOCKET`, a quarter of `WATCHDOG_USEC` apart, then stops.
+//! and then `N` `WATCHDOG=1` to `NOTIFY_SOCKET`, a quarter of `WATCHDOG_USEC` apart, then stops
+//! pinging (and keeps running); one datagram per message on Unix, and on Windows, where it is a
+//! named pipe, open-write-close per message, retrying the open while the pipe is busy.
+//! `--print-env NAME` prints `NAME=value` (or `NAME unset`) on stdout, e.g. to show a test what
+//! `NOTIFY_SOCKET` the supervisor gave it; it may be repeated.
 //!
 //! Steps run in this order: write the PID file; append `<pid> <monotonic ns>` to the record
 //! file; ignore the stop request (SIGTERM/SIGINT, or Ctrl-C on Windows); double-fork a grandchild
@@ -111,6 +115,13 @@ fn run(args: &[String]) -> Result<(), String> {
                         .parse()
                         .map_err(|_| "--notify-pings needs a number")?,
                 );
+            }
+            "--print-env" => {
+                let name = value()?;
+                match std::env::var_os(&name) {
+                    Some(v) => println!("{name}={}", v.to_string_lossy()),
+                    None => println!("{name} unset"),
+                }
             }
             "--exit" => exit = value()?.parse().map_err(|_| "--exit needs a number")?,
             "--hang" => hang = true,

@@ -4,7 +4,7 @@
 use std::os::windows::process::CommandExt;
 use std::process::Command;
 
-use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, WAIT_TIMEOUT};
+use windows_sys::Win32::Foundation::{CloseHandle, ERROR_PIPE_BUSY, HANDLE, WAIT_TIMEOUT};
 use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
 use windows_sys::Win32::System::Performance::{QueryPerformanceCounter, QueryPerformanceFrequency};
 use windows_sys::Win32::System::Threading::{
@@ -82,14 +82,25 @@ pub fn kill(pid: u32) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Writes one sd_notify message to the pipe `address`; errors are printed, not fatal.
+/// Writes one sd_notify message to the pipe `address` (open, write, close: sd_notify style);
+/// errors are printed, not fatal. The pipe has one instance, busy until steward has read the
+/// previous client's message, so a busy open is retried for up to 2 s, as steward's docs ask
+/// of such clients.
 pub fn notify(address: &std::ffi::OsStr, message: &str) {
     use std::io::Write;
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .open(address)
-        .and_then(|mut pipe| pipe.write_all(message.as_bytes()));
-    if let Err(e) = written {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let pipe = loop {
+        match std::fs::OpenOptions::new().write(true).open(address) {
+            Err(e)
+                if e.raw_os_error() == Some(ERROR_PIPE_BUSY as i32)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => break other,
+        }
+    };
+    if let Err(e) = pipe.and_then(|mut pipe| pipe.write_all(message.as_bytes())) {
         eprintln!("fixture-child: notify: {e}");
     }
 }
