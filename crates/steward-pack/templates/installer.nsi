@@ -3,8 +3,15 @@
 ; Silent use:  setup.exe /S [/D=C:\Path\Without\Quotes]     uninstall.exe /S
 ; Exit codes:  0 success; 1 cancelled by the user; 2 aborted by the installer (not 64-bit
 ;              Windows, or NSIS aborted a step, e.g. a file it could not write);
-;              3 the files and the Add/Remove Programs entry are in place, but the service could
-;              not be registered or started (the binary's `install` or `start` failed).
+;              3 the service could not be registered or started (the binary's `install` or
+;                `start` failed, or could not run). A fresh install is rolled back before the
+;                exit: the binary's `uninstall` (its failure ignored), then the files,
+;                uninstall.exe, the Add/Remove Programs entry and the install directory if
+;                empty are removed. An upgrade (the entry, the binary in the install directory
+;                or the service existed before this setup ran) is not: the previous files are
+;                already replaced, so the new files, uninstall.exe and the entry stay, listed
+;                and removable; the details log says so. (Should the rollback fail to delete
+;                the binary, uninstall.exe and the entry stay too.)
 Unicode true
 Target amd64-unicode
 SetCompressor /SOLID lzma
@@ -54,6 +61,14 @@ VIAddVersionKey /LANG=1033 "FileDescription" "${PRODUCT} setup"
 
 LangString ServiceFailed ${LANG_ENGLISH} "The service could not be registered or started."
 LangString ServiceFailed ${LANG_SIMPCHINESE} "无法注册或启动服务。"
+LangString RolledBack ${LANG_ENGLISH} "The installation was rolled back."
+LangString RolledBack ${LANG_SIMPCHINESE} "安装已回滚。"
+LangString KeptInPlace ${LANG_ENGLISH} "The previous version's files were already replaced, so the installation stays in place: run the setup again, or uninstall it."
+LangString KeptInPlace ${LANG_SIMPCHINESE} "旧版本的文件已被替换，因此安装保留在原处：请重新运行安装程序，或将其卸载。"
+
+; 1 when a previous installation was found before this setup wrote anything: a failed install
+; then cannot be rolled back.
+Var PreviousInstall
 
 Function .onInit
   SetRegView 64
@@ -68,9 +83,66 @@ Function un.onInit
   SetRegView 64
 FunctionEnd
 
+; Removes the service (the binary's `uninstall` stops it if it runs; its failure, e.g. when the
+; service is not registered, is ignored), the files, uninstall.exe and the install directory if
+; empty. The uninstaller's work, and the rollback of a failed fresh install.
+!macro REMOVE_INSTALLATION un
+  Function ${un}RemoveInstallation
+    DetailPrint "Removing ${SERVICE}"
+    ExecWait '{{ uninstall_command }}' $0
+{%- for f in p.files %}
+    Delete "$INSTDIR\{{ f.name }}"
+{%- endfor %}
+    Delete "$INSTDIR\uninstall.exe"
+    RMDir "$INSTDIR"
+  FunctionEnd
+!macroend
+!insertmacro REMOVE_INSTALLATION ""
+!insertmacro REMOVE_INSTALLATION "un."
+
+; The binary's `install` or `start` failed ($1 the verb, $0 its exit code, undefined when it
+; could not run): rolls a fresh install back, keeps a previous installation; exits with 3.
+Function ServiceFailed
+  DetailPrint "$1 exited with $0"
+  ${If} $PreviousInstall == 1
+    DetailPrint "Not rolled back: a previous installation was found, and its files are already replaced"
+    DetailPrint "The files, uninstall.exe and the Add/Remove Programs entry stay: run the setup again, or uninstall"
+    MessageBox MB_ICONSTOP "$(ServiceFailed)$\r$\n$(KeptInPlace)" /SD IDOK
+  ${Else}
+    DetailPrint "Rolling back the installation"
+    ; Out of the install directory, so that it can be removed.
+    SetOutPath "$TEMP"
+    Call RemoveInstallation
+    ${If} ${FileExists} "$INSTDIR\${BINARY}"
+      ; Still running, or locked: keep what removes it later.
+      DetailPrint "$INSTDIR\${BINARY} could not be deleted: uninstall.exe and the Add/Remove Programs entry stay"
+      WriteUninstaller "$INSTDIR\uninstall.exe"
+    ${Else}
+      DeleteRegKey HKLM "${ARP_KEY}"
+    ${EndIf}
+    MessageBox MB_ICONSTOP "$(ServiceFailed)$\r$\n$(RolledBack)" /SD IDOK
+  ${EndIf}
+  SetErrorLevel 3
+  Abort
+FunctionEnd
+
 Section "Install"
+  ; A previous installation, before anything is written: its Add/Remove Programs entry or its
+  ; service exists (EnumRegValue fails on a missing key), or the binary is in the directory.
+  StrCpy $PreviousInstall 0
+  ClearErrors
+  EnumRegValue $0 HKLM "${ARP_KEY}" 0
+  ${IfNot} ${Errors}
+    StrCpy $PreviousInstall 1
+  ${EndIf}
+  ClearErrors
+  EnumRegValue $0 HKLM "SYSTEM\CurrentControlSet\Services\${SERVICE}" 0
+  ${IfNot} ${Errors}
+    StrCpy $PreviousInstall 1
+  ${EndIf}
   ; An upgrade: stop the running service before its files are replaced.
   ${If} ${FileExists} "$INSTDIR\${BINARY}"
+    StrCpy $PreviousInstall 1
     DetailPrint "Stopping ${SERVICE}"
     ExecWait '{{ stop_command }}' $0
   ${EndIf}
@@ -81,8 +153,8 @@ Section "Install"
 {%- endfor %}
   WriteUninstaller "$INSTDIR\uninstall.exe"
 
-  ; The Add/Remove Programs entry before the service: when registering fails (exit code 3), what
-  ; is installed is still listed and can be removed.
+  ; The Add/Remove Programs entry before the service: when registering fails (exit code 3) after
+  ; a previous installation, what is installed is still listed and can be removed.
   WriteRegStr HKLM "${ARP_KEY}" "DisplayName" "${PRODUCT}"
   WriteRegStr HKLM "${ARP_KEY}" "DisplayVersion" "${VERSION}"
   WriteRegStr HKLM "${ARP_KEY}" "Publisher" "${PUBLISHER}"
@@ -100,10 +172,8 @@ Section "Install"
   ; The error flag: the program could not be run at all ($0 is undefined then).
   ${If} ${Errors}
   ${OrIf} $0 != 0
-    DetailPrint "install exited with $0"
-    MessageBox MB_ICONSTOP "$(ServiceFailed)" /SD IDOK
-    SetErrorLevel 3
-    Abort
+    StrCpy $1 "install"
+    Call ServiceFailed
   ${EndIf}
 {%- if p.msi_start != "disabled" %}
   DetailPrint "Starting ${SERVICE}"
@@ -111,22 +181,13 @@ Section "Install"
   ExecWait '{{ start_command }}' $0
   ${If} ${Errors}
   ${OrIf} $0 != 0
-    DetailPrint "start exited with $0"
-    MessageBox MB_ICONSTOP "$(ServiceFailed)" /SD IDOK
-    SetErrorLevel 3
-    Abort
+    StrCpy $1 "start"
+    Call ServiceFailed
   ${EndIf}
 {%- endif %}
 SectionEnd
 
 Section "Uninstall"
-  ; Stops the service if it runs, then removes it.
-  DetailPrint "Removing ${SERVICE}"
-  ExecWait '{{ uninstall_command }}' $0
-{%- for f in p.files %}
-  Delete "$INSTDIR\{{ f.name }}"
-{%- endfor %}
-  Delete "$INSTDIR\uninstall.exe"
-  RMDir "$INSTDIR"
+  Call un.RemoveInstallation
   DeleteRegKey HKLM "${ARP_KEY}"
 SectionEnd
