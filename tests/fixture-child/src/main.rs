@@ -3,7 +3,8 @@
 //! ```text
 //! fixture-child [--pid-file FILE] [--record FILE] [--ignore-stop] [--spawn-grandchild FILE]
 //!               [--ready-after DUR] [--listen-after DUR] [--answers N] [--http PORT]
-//!               [--notify-pings N] [--print-env NAME] [--spew N] [--exit N | --hang]
+//!               [--notify-pings N] [--notify-burst N] [--print-env NAME] [--spew N]
+//!               [--exit N | --hang]
 //! ```
 //!
 //! Health fixtures: `--http PORT` serves `200 ok` on `127.0.0.1:PORT` from a thread, binding
@@ -12,6 +13,10 @@
 //! and then `N` `WATCHDOG=1` to `NOTIFY_SOCKET`, a quarter of `WATCHDOG_USEC` apart, then stops
 //! pinging (and keeps running); one datagram per message on Unix, and on Windows, where it is a
 //! named pipe, open-write-close per message, retrying the open while the pipe is busy.
+//! `--notify-burst N` sends `READY=1` and then `STATUS=burst 1` .. `STATUS=burst N` at once, back
+//! to back, each on its own connection (open-write-close on Windows) and never retried: a busy
+//! pipe or a failed send is a lost message, printed as `notify lost` on stderr; if any was lost,
+//! the program exits with 3 at the end (instead of `--exit N` or `--hang`).
 //! `--print-env NAME` prints `NAME=value` (or `NAME unset`) on stdout, e.g. to show a test what
 //! `NOTIFY_SOCKET` the supervisor gave it; it may be repeated.
 //!
@@ -68,6 +73,7 @@ fn run(args: &[String]) -> Result<(), String> {
     let mut hang = false;
     let mut listen_after = Duration::ZERO;
     let mut answers = None;
+    let mut lost = 0;
     let mut iter = args.iter();
     while let Some(flag) = iter.next() {
         let mut value = || iter.next().cloned().ok_or(format!("{flag} needs a value"));
@@ -116,6 +122,12 @@ fn run(args: &[String]) -> Result<(), String> {
                         .map_err(|_| "--notify-pings needs a number")?,
                 );
             }
+            "--notify-burst" => {
+                let n = value()?
+                    .parse()
+                    .map_err(|_| "--notify-burst needs a number")?;
+                lost += serve::notify_burst(n);
+            }
             "--print-env" => {
                 let name = value()?;
                 match std::env::var_os(&name) {
@@ -127,6 +139,10 @@ fn run(args: &[String]) -> Result<(), String> {
             "--hang" => hang = true,
             other => return Err(format!("unknown flag {other}")),
         }
+    }
+    if lost > 0 {
+        eprintln!("fixture-child: {lost} notify message(s) lost");
+        std::process::exit(3);
     }
     if hang {
         loop {

@@ -48,3 +48,23 @@ pub fn notify(pings: u64) {
         }
     });
 }
+
+/// Sends `READY=1` and then `STATUS=burst <i>` for i = 1..=`n`, back to back on the calling
+/// thread, each on its own connection (open, write, close) and never retried. Returns how many
+/// were lost (each printed as `notify lost`); all of them without `NOTIFY_SOCKET`.
+pub fn notify_burst(n: u64) -> u64 {
+    let Some(address) = std::env::var_os("NOTIFY_SOCKET") else {
+        eprintln!("fixture-child: no NOTIFY_SOCKET");
+        return n + 1;
+    };
+    let messages =
+        std::iter::once("READY=1".to_owned()).chain((1..=n).map(|i| format!("STATUS=burst {i}")));
+    let mut lost = 0;
+    for message in messages {
+        if let Err(e) = crate::sys::notify_once(&address, &message) {
+            eprintln!("fixture-child: notify lost: {message:?}: {e}");
+            lost += 1;
+        }
+    }
+    lost
+}

@@ -3,61 +3,42 @@
 //! with `write(true)`), writes one sd_notify datagram per `WriteFile`, and may close it after
 //! each message (as sd_notify does) or keep it open.
 //!
-//! One pipe instance, created with `FILE_FLAG_FIRST_PIPE_INSTANCE` (no other process may squat
-//! on the name first) and `PIPE_REJECT_REMOTE_CLIENTS`. The default security descriptor of a
-//! named pipe gives write access only to LocalSystem, Administrators and the creating account,
-//! i.e. the service account the program runs as. All I/O is overlapped so that every wait has a
-//! deadline.
+//! A pool of [`INSTANCES`] pipe instances, all listening at once, so a program that opens the
+//! pipe for each message back to back (or several threads at once) finds a free instance; an
+//! instance whose client closes listens again at once. The first instance is created with
+//! `FILE_FLAG_FIRST_PIPE_INSTANCE` (no other process may squat on the name first), the others
+//! with the same flags otherwise; all reject remote clients. The default security descriptor of
+//! a named pipe gives write access only to LocalSystem, Administrators and the creating account,
+//! i.e. the service account the program runs as. All I/O is overlapped, and one wait covers
+//! every instance, so that every wait has a deadline.
+//!
+//! Order: one connection's messages arrive in order; connections are served in the order they
+//! were seen connecting, so sequential open-write-close clients keep their order too, unless
+//! several connected while the endpoint was busy (then their order is the instances' order).
+
+mod instance;
 
 use std::io;
 use std::os::windows::ffi::OsStrExt;
-use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use windows_sys::Win32::Foundation::{
-    ERROR_BROKEN_PIPE, ERROR_IO_PENDING, ERROR_MORE_DATA, ERROR_NO_DATA, ERROR_PIPE_CONNECTED,
-    GetLastError, HANDLE, INVALID_HANDLE_VALUE, WAIT_OBJECT_0, WAIT_TIMEOUT,
-};
-use windows_sys::Win32::Storage::FileSystem::{
-    FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_FLAG_OVERLAPPED, PIPE_ACCESS_INBOUND, ReadFile,
-};
-use windows_sys::Win32::System::IO::{CancelIoEx, GetOverlappedResult, OVERLAPPED};
-use windows_sys::Win32::System::Pipes::{
-    ConnectNamedPipe, CreateNamedPipeW, DisconnectNamedPipe, PIPE_READMODE_MESSAGE,
-    PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_MESSAGE, PIPE_WAIT,
-};
-use windows_sys::Win32::System::Threading::{CreateEventW, WaitForSingleObject};
+use windows_sys::Win32::Foundation::{HANDLE, WAIT_OBJECT_0, WAIT_TIMEOUT};
+use windows_sys::Win32::System::Threading::WaitForMultipleObjects;
 
-const BUF: usize = 4096;
+use instance::{Instance, Outcome};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Pending {
-    /// Nothing in flight, no client.
-    Idle,
-    /// `ConnectNamedPipe` in flight.
-    Connect,
-    /// A client is connected, no read in flight.
-    Connected,
-    /// `ReadFile` in flight into `buf`.
-    Read,
-}
+/// How many clients may be connected at once; one more gets `ERROR_PIPE_BUSY` until an
+/// instance is free again (`WaitNamedPipeW` waits for that).
+pub(crate) const INSTANCES: usize = 4;
 
-/// The pipe server end. The `OVERLAPPED` and the read buffer are boxed: the kernel writes to
-/// them while an operation is pending, so they must not move, and `Drop` cancels and waits
-/// before freeing them.
+/// The pipe server end: every instance of the pipe.
 pub(crate) struct NotifyEndpoint {
-    pipe: OwnedHandle,
-    _event: OwnedHandle,
-    overlapped: Box<OVERLAPPED>,
-    buf: Box<[u8; BUF]>,
-    pending: Pending,
+    instances: Vec<Instance>,
+    /// The connect counter behind [`Instance::seq`].
+    seq: u64,
     name: String,
 }
-
-// SAFETY: the raw event handle inside OVERLAPPED is owned by `_event`; the endpoint is used by
-// one thread at a time (moved into the notify thread), and handles may be used from any thread.
-unsafe impl Send for NotifyEndpoint {}
 
 impl std::fmt::Debug for NotifyEndpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -65,21 +46,8 @@ impl std::fmt::Debug for NotifyEndpoint {
     }
 }
 
-fn last_error() -> u32 {
-    // SAFETY: GetLastError has no preconditions.
-    unsafe { GetLastError() }
-}
-
-fn owned(h: HANDLE) -> io::Result<OwnedHandle> {
-    if h.is_null() || h == INVALID_HANDLE_VALUE {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `h` is a valid handle we just created and nobody else owns.
-    Ok(unsafe { OwnedHandle::from_raw_handle(h) })
-}
-
 impl NotifyEndpoint {
-    /// Creates the pipe `path` (must be `\\.\pipe\<name>`).
+    /// Creates the pipe `path` (must be `\\.\pipe\<name>`) and its instances.
     pub fn bind(path: &Path) -> io::Result<Self> {
         let name = path.to_string_lossy().into_owned();
         if !name.starts_with(r"\\.\pipe\") {
@@ -89,33 +57,17 @@ impl NotifyEndpoint {
             ));
         }
         let wide: Vec<u16> = path.as_os_str().encode_wide().chain(Some(0)).collect();
-        // SAFETY: `wide` is a NUL-terminated UTF-16 string; a null security descriptor means the
-        // default one (see the module docs).
-        let pipe = owned(unsafe {
-            CreateNamedPipeW(
-                wide.as_ptr(),
-                PIPE_ACCESS_INBOUND | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
-                PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
-                1,
-                0,
-                BUF as u32,
-                0,
-                std::ptr::null(),
-            )
-        })?;
-        // SAFETY: manual-reset, initially unsignalled, unnamed event.
-        let event = owned(unsafe { CreateEventW(std::ptr::null(), 1, 0, std::ptr::null()) })?;
-        // SAFETY: OVERLAPPED is plain data; all-zero is its documented initial state.
-        let mut overlapped: Box<OVERLAPPED> = Box::new(unsafe { std::mem::zeroed() });
-        overlapped.hEvent = event.as_raw_handle();
-        Ok(Self {
-            pipe,
-            _event: event,
-            overlapped,
-            buf: Box::new([0; BUF]),
-            pending: Pending::Idle,
+        let instances = (0..INSTANCES)
+            .map(|i| Instance::create(&wide, i == 0, INSTANCES as u32))
+            .collect::<io::Result<Vec<_>>>()?;
+        let mut endpoint = Self {
+            instances,
+            seq: 0,
             name,
-        })
+        };
+        // Listen at once: a client may connect before the first `recv_timeout`.
+        endpoint.arm()?;
+        Ok(endpoint)
     }
 
     /// The value for `NOTIFY_SOCKET`.
@@ -123,122 +75,82 @@ impl NotifyEndpoint {
         self.name.clone()
     }
 
-    fn h(&self) -> HANDLE {
-        self.pipe.as_raw_handle()
-    }
-
-    /// Result of the operation in flight; `Ok(n)` bytes, or the Win32 error code.
-    fn overlapped_result(&mut self) -> Result<usize, u32> {
-        let mut n = 0u32;
-        // SAFETY: the operation was started with this OVERLAPPED on this handle and has
-        // completed (its event is signalled), so no wait is needed.
-        let ok = unsafe { GetOverlappedResult(self.h(), &*self.overlapped, &mut n, 0) };
-        if ok != 0 {
-            Ok(n as usize)
-        } else {
-            Err(last_error())
+    /// Puts a connect or a read in flight on every instance.
+    fn arm(&mut self) -> io::Result<()> {
+        let mut result = Ok(());
+        for instance in &mut self.instances {
+            if let Err(e) = instance.arm(&mut self.seq) {
+                result = Err(e);
+            }
         }
-    }
-
-    fn reset_overlapped(&mut self) {
-        let event = self.overlapped.hEvent;
-        // SAFETY: no operation is in flight when this is called; all-zero is valid.
-        *self.overlapped = unsafe { std::mem::zeroed() };
-        self.overlapped.hEvent = event;
-    }
-
-    fn disconnect(&mut self) {
-        // SAFETY: the pipe handle is valid; no operation is in flight.
-        unsafe { DisconnectNamedPipe(self.h()) };
-        self.pending = Pending::Idle;
+        result
     }
 
     /// Receives one message, waiting at most `timeout`; `Ok(None)` when nothing came.
     pub fn recv_timeout(&mut self, out: &mut [u8], timeout: Duration) -> io::Result<Option<usize>> {
         let deadline = Instant::now() + timeout;
         loop {
-            match self.pending {
-                Pending::Idle => {
-                    self.reset_overlapped();
-                    // SAFETY: the OVERLAPPED is boxed and outlives the operation (see Drop).
-                    let ok = unsafe { ConnectNamedPipe(self.h(), &mut *self.overlapped) };
-                    let err = if ok != 0 {
-                        ERROR_PIPE_CONNECTED
-                    } else {
-                        last_error()
-                    };
-                    self.pending = match err {
-                        ERROR_IO_PENDING => Pending::Connect,
-                        // Connected before we asked; ERROR_NO_DATA: and already closed, but what it
-                        // wrote may still be buffered: read it (a broken pipe then disconnects).
-                        ERROR_PIPE_CONNECTED | ERROR_NO_DATA => Pending::Connected,
-                        e => return Err(io::Error::from_raw_os_error(e as i32)),
-                    };
+            // An instance that cannot listen must not keep the others' messages back: its error
+            // only ends the call when no instance has anything in flight.
+            if let Err(e) = self.arm()
+                && !self.instances.iter().any(Instance::in_flight)
+            {
+                return Err(e);
+            }
+            // Collect finished connects (their reads start on the next pass), and pick the
+            // finished read of the earliest connected client.
+            let mut progressed = false;
+            let mut earliest: Option<(u64, usize)> = None;
+            for (i, instance) in self.instances.iter_mut().enumerate() {
+                if !instance.finished() {
+                    continue;
                 }
-                Pending::Connected => {
-                    self.reset_overlapped();
-                    // SAFETY: buffer and OVERLAPPED are boxed and outlive the operation.
-                    let ok = unsafe {
-                        ReadFile(
-                            self.h(),
-                            self.buf.as_mut_ptr(),
-                            BUF as u32,
-                            std::ptr::null_mut(),
-                            &mut *self.overlapped,
-                        )
-                    };
-                    let err = if ok != 0 { 0 } else { last_error() };
-                    match err {
-                        0 | ERROR_IO_PENDING | ERROR_MORE_DATA => self.pending = Pending::Read,
-                        ERROR_BROKEN_PIPE | ERROR_NO_DATA => self.disconnect(),
-                        e => {
-                            self.disconnect();
-                            return Err(io::Error::from_raw_os_error(e as i32));
-                        }
-                    }
+                if !instance.reading() {
+                    instance.complete(&mut self.seq);
+                    progressed = true;
+                } else if earliest.is_none_or(|(seq, _)| instance.seq() < seq) {
+                    earliest = Some((instance.seq(), i));
                 }
-                Pending::Connect | Pending::Read => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    let ms = u32::try_from(left.as_millis()).unwrap_or(u32::MAX);
-                    // SAFETY: the event handle is valid for the endpoint's lifetime.
-                    match unsafe { WaitForSingleObject(self.overlapped.hEvent, ms) } {
-                        WAIT_TIMEOUT => return Ok(None),
-                        WAIT_OBJECT_0 => {}
-                        _ => return Err(io::Error::last_os_error()),
+            }
+            if let Some((_, i)) = earliest {
+                let instance = &mut self.instances[i];
+                match instance.complete(&mut self.seq) {
+                    Outcome::Message(n) => {
+                        let message = instance.message(n);
+                        let n = message.len().min(out.len());
+                        out[..n].copy_from_slice(&message[..n]);
+                        // Read on (or, if the client has closed, listen again) before the caller
+                        // acts on the message: a client that saw it handled finds a free instance.
+                        // An error here shows on the next call.
+                        let _ = instance.arm(&mut self.seq);
+                        return Ok(Some(n));
                     }
-                    match (self.pending, self.overlapped_result()) {
-                        (Pending::Connect, Ok(_)) => self.pending = Pending::Connected,
-                        (Pending::Read, Ok(n)) => return Ok(Some(self.deliver(n, out))),
-                        // A longer message is truncated to the buffer; its rest is read next.
-                        (Pending::Read, Err(ERROR_MORE_DATA)) => {
-                            return Ok(Some(self.deliver(BUF, out)));
-                        }
-                        // The client went away (or the operation failed): wait for the next one.
-                        _ => self.disconnect(),
-                    }
+                    Outcome::Connected | Outcome::Gone => continue,
                 }
+            }
+            if progressed {
+                continue;
+            }
+            if !self.wait(deadline)? {
+                return Ok(None);
             }
         }
     }
 
-    fn deliver(&mut self, n: usize, out: &mut [u8]) -> usize {
-        self.pending = Pending::Connected;
-        let n = n.min(out.len()).min(BUF);
-        out[..n].copy_from_slice(&self.buf[..n]);
-        n
-    }
-}
-
-impl Drop for NotifyEndpoint {
-    fn drop(&mut self) {
-        if matches!(self.pending, Pending::Connect | Pending::Read) {
-            let mut n = 0u32;
-            // SAFETY: cancel our own operation, then wait (bWait = TRUE) until the kernel is done
-            // with the OVERLAPPED and the buffer, before they are freed.
-            unsafe {
-                CancelIoEx(self.h(), &*self.overlapped);
-                GetOverlappedResult(self.h(), &*self.overlapped, &mut n, 1);
-            }
+    /// Waits until an instance's operation finishes (`true`) or `deadline` passes (`false`).
+    fn wait(&self, deadline: Instant) -> io::Result<bool> {
+        let events: Vec<HANDLE> = self.instances.iter().map(Instance::event).collect();
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ms = u32::try_from(left.as_millis()).unwrap_or(u32::MAX - 1);
+        // SAFETY: `events` holds INSTANCES (at most MAXIMUM_WAIT_OBJECTS) valid event handles,
+        // owned by the instances, which outlive the call; bWaitAll = FALSE.
+        let r = unsafe { WaitForMultipleObjects(events.len() as u32, events.as_ptr(), 0, ms) };
+        if r == WAIT_TIMEOUT {
+            Ok(false)
+        } else if (WAIT_OBJECT_0..WAIT_OBJECT_0 + events.len() as u32).contains(&r) {
+            Ok(true)
+        } else {
+            Err(io::Error::last_os_error())
         }
     }
 }

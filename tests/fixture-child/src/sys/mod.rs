@@ -3,9 +3,9 @@
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
-pub use unix::{detach, ignore_stop, kill, monotonic_ns, notify, pid_alive};
+pub use unix::{detach, ignore_stop, kill, monotonic_ns, notify, notify_once, pid_alive};
 
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
-pub use windows::{detach, ignore_stop, kill, monotonic_ns, notify, pid_alive};
+pub use windows::{detach, ignore_stop, kill, monotonic_ns, notify, notify_once, pid_alive};

@@ -46,8 +46,14 @@ pub fn kill(pid: u32) -> std::io::Result<()> {
 
 /// Sends one sd_notify datagram to `address`; errors are printed, not fatal.
 pub fn notify(address: &std::ffi::OsStr, message: &str) {
-    let socket = std::os::unix::net::UnixDatagram::unbound();
-    if let Err(e) = socket.and_then(|s| s.send_to(message.as_bytes(), address)) {
+    if let Err(e) = notify_once(address, message) {
         eprintln!("fixture-child: notify: {e}");
     }
+}
+
+/// Sends one sd_notify datagram to `address`, once.
+pub fn notify_once(address: &std::ffi::OsStr, message: &str) -> std::io::Result<()> {
+    let socket = std::os::unix::net::UnixDatagram::unbound()?;
+    socket.send_to(message.as_bytes(), address)?;
+    Ok(())
 }

@@ -83,9 +83,8 @@ pub fn kill(pid: u32) -> std::io::Result<()> {
 }
 
 /// Writes one sd_notify message to the pipe `address` (open, write, close: sd_notify style);
-/// errors are printed, not fatal. The pipe has one instance, busy until steward has read the
-/// previous client's message, so a busy open is retried for up to 2 s, as steward's docs ask
-/// of such clients.
+/// errors are printed, not fatal. A busy pipe (every instance serving another client) is
+/// retried for up to 2 s.
 pub fn notify(address: &std::ffi::OsStr, message: &str) {
     use std::io::Write;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
@@ -103,4 +102,14 @@ pub fn notify(address: &std::ffi::OsStr, message: &str) {
     if let Err(e) = pipe.and_then(|mut pipe| pipe.write_all(message.as_bytes())) {
         eprintln!("fixture-child: notify: {e}");
     }
+}
+
+/// Writes one sd_notify message to the pipe `address` (open, write, close), once: a busy pipe
+/// is an error (`ERROR_PIPE_BUSY`), not retried.
+pub fn notify_once(address: &std::ffi::OsStr, message: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(address)?
+        .write_all(message.as_bytes())
 }
