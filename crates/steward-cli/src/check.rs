@@ -60,5 +60,35 @@ pub fn summary(config: &Config) -> String {
         }
         None => line.push_str(" (no [program]: a service written with the steward library)"),
     }
+    if let Some(registry) = &config.registry {
+        let registry = &registry.config;
+        let mode = if registry.standby {
+            "cold standby in etcd"
+        } else {
+            "registered in etcd"
+        };
+        line.push_str(&format!(
+            ", {mode} at {} (ttl {})",
+            registry.endpoints.join(","),
+            steward_config::format_duration(registry.ttl)
+        ));
+    }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_names_the_registry() {
+        let text = "[service]\nname = \"web\"\n[program]\ncommand = \"/bin/web\"\n\
+                    [registry]\nendpoints = [\"http://10.0.0.1:2379\"]\nttl = \"5s\"\nstandby = true\n";
+        let config = steward_config::check_str(text, Path::new("/srv/steward.toml")).unwrap();
+        let line = summary(&config);
+        assert!(
+            line.ends_with(", cold standby in etcd at http://10.0.0.1:2379 (ttl 5s)"),
+            "{line}"
+        );
+    }
 }
