@@ -26,17 +26,20 @@ pub enum ServiceState {
     Stopped,
     /// Gave up (start limit reached).
     Failed,
+    /// A cold-standby instance that does not lead: alive, running no program.
+    Standby,
 }
 
 impl ServiceState {
     /// Every state, in metric order.
-    pub const ALL: [ServiceState; 6] = [
+    pub const ALL: [ServiceState; 7] = [
         Self::Starting,
         Self::Running,
         Self::Backoff,
         Self::Stopping,
         Self::Stopped,
         Self::Failed,
+        Self::Standby,
     ];
 
     /// The lowercase name used in JSON and metric labels.
@@ -48,6 +51,7 @@ impl ServiceState {
             Self::Stopping => "stopping",
             Self::Stopped => "stopped",
             Self::Failed => "failed",
+            Self::Standby => "standby",
         }
     }
 }
@@ -95,10 +99,16 @@ pub struct ServiceStatus {
 }
 
 impl ServiceStatus {
-    /// Live: the program runs (or starts) and no liveness check or watchdog failed.
+    /// Live: the program runs (or starts) and no liveness check or watchdog failed; or the
+    /// instance is a healthy cold standby (it must not be restarted for running nothing).
     pub fn live(&self) -> bool {
-        matches!(self.state, ServiceState::Starting | ServiceState::Running)
-            && self.health.as_ref().is_none_or(|h| h.live)
+        match self.state {
+            ServiceState::Standby => true,
+            ServiceState::Starting | ServiceState::Running => {
+                self.health.as_ref().is_none_or(|h| h.live)
+            }
+            _ => false,
+        }
     }
     /// Ready: the program runs and every readiness condition holds.
     pub fn ready(&self) -> bool {

@@ -11,8 +11,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use steward_admin::{
-    AdminConfig, ControlAction, ControlError, ControlSink, LastExit, LogCounters, RegistryReport,
-    ServiceState, ServiceStatus, StatusSource,
+    AdminConfig, ControlAction, ControlError, ControlSink, ElectionRole, LastExit, LogCounters,
+    RegistryReport, ServiceState, ServiceStatus, StatusSource,
 };
 use steward_supervise::observe::{Observer, Request};
 use steward_supervise::{ExitStatus, StateName};
@@ -107,8 +107,13 @@ impl Bridge {
 impl StatusSource for Bridge {
     fn status(&self) -> ServiceStatus {
         let snap = self.observer.snapshot();
+        let registry = self.registry_report();
+        let standby = registry
+            .as_ref()
+            .is_some_and(|r| r.role == Some(ElectionRole::Standby));
         let state = match snap.state {
             None if self.stopped_by_admin() => ServiceState::Stopped,
+            None if standby => ServiceState::Standby,
             None => ServiceState::Starting,
             Some(StateName::Starting) => ServiceState::Starting,
             Some(StateName::Running) if snap.ready => ServiceState::Running,
@@ -141,7 +146,7 @@ impl StatusSource for Bridge {
                     bytes_written: c.bytes_written,
                     bytes_dropped: c.bytes_dropped,
                 }),
-            registry: self.registry_report(),
+            registry,
         }
     }
 }
@@ -275,6 +280,21 @@ mod tests {
             );
         }
         assert!(!bridge.stopped_by_admin());
+    }
+
+    #[test]
+    fn a_cold_standby_without_a_program_is_standby_live_and_not_ready() {
+        let bridge = Bridge::new("web", Observer::new());
+        let mut report = RegistryReport::new(steward_admin::RegistryState::Waiting);
+        report.role = Some(ElectionRole::Standby);
+        bridge.set_registry(Arc::new(move || report.clone()));
+        let status = bridge.status();
+        assert_eq!(status.state, ServiceState::Standby);
+        assert!(
+            status.live(),
+            "a standby must not look dead to a liveness probe"
+        );
+        assert!(!status.ready(), "a standby must not receive traffic");
     }
 
     #[test]

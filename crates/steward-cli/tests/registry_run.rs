@@ -408,9 +408,14 @@ impl Drop for Monitor {
 
 /// A standby pair's config: the program is `sleep MARKER` (a number unique to the test).
 fn standby_config(etcd: &Etcd, name: &str, marker: &str, id: &str) -> String {
+    standby_config_with(etcd, name, marker, id, "")
+}
+
+/// [`standby_config`] with more tables (before `[registry]`).
+fn standby_config_with(etcd: &Etcd, name: &str, marker: &str, id: &str, extra: &str) -> String {
     format!(
         "[service]\nname = \"{name}\"\n[program]\ncommand = \"/bin/sleep\"\nargs = [\"{marker}\"]\n\
-         stop_timeout = \"5s\"\n{}",
+         stop_timeout = \"5s\"\n{extra}{}",
         registry_table(
             etcd,
             "3s",
@@ -452,13 +457,15 @@ fn cold_standby_runs_one_program_and_fails_over_after_a_sigkill() {
     let name = unique("standby");
     let marker = marker();
     let monitor = Monitor::start(marker.clone());
+    let ports = [free_port(), free_port()];
+    let admin = |port: u16| format!("[admin]\nlisten = \"127.0.0.1:{port}\"\n");
     let mut a = Steward::start(
         &tmp.path().join("a"),
-        &standby_config(&etcd, &name, &marker, "a"),
+        &standby_config_with(&etcd, &name, &marker, "a", &admin(ports[0])),
     );
     let mut b = Steward::start(
         &tmp.path().join("b"),
-        &standby_config(&etcd, &name, &marker, "b"),
+        &standby_config_with(&etcd, &name, &marker, "b", &admin(ports[1])),
     );
     let first = wait_for("one program running", || {
         let running = running_programs(&marker);
@@ -478,6 +485,26 @@ fn cold_standby_runs_one_program_and_fails_over_after_a_sigkill() {
         registered[0].1["pid"].as_u64(),
         first.first().map(|p| u64::from(*p))
     );
+    // Each endpoint says which is which: the standby is alive but not ready.
+    let (leader_port, standby_port) = if leading == "a" {
+        (ports[0], ports[1])
+    } else {
+        (ports[1], ports[0])
+    };
+    let shown = |port: u16, state: &'static str, role: &'static str| {
+        wait_for(&format!("/status to say {state}"), || {
+            let status = admin_status(port);
+            let ok = status
+                .as_ref()
+                .is_some_and(|s| s["state"] == state && s["registry"]["role"] == role);
+            (ok.then_some(()), format!("{status:?}"))
+        })
+    };
+    shown(leader_port, "running", "leader");
+    shown(standby_port, "standby", "standby");
+    let standby_status = admin_status(standby_port).expect("the standby's /status");
+    assert_eq!(standby_status["live"], true, "{standby_status}");
+    assert_eq!(standby_status["ready"], false, "{standby_status}");
 
     let (leader_steward, standby_steward) = if leading == "a" {
         (&mut a, &mut b)
