@@ -34,6 +34,10 @@ mod etcd;
 #[path = "../tests/common/procs.rs"]
 #[allow(dead_code, missing_docs)]
 mod procs;
+#[cfg(target_os = "linux")]
+#[path = "../tests/common/steward_run.rs"]
+#[allow(dead_code, missing_docs)]
+mod steward_run;
 
 fn main() {
     #[cfg(target_os = "linux")]
@@ -46,8 +50,8 @@ fn main() {
 mod linux {
     use std::collections::BTreeSet;
     use std::io::{BufRead, BufReader};
-    use std::path::{Path, PathBuf};
-    use std::process::{Child, Command, ExitStatus, Stdio};
+    use std::path::Path;
+    use std::process::{Child, Command, Stdio};
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::mpsc::{Receiver, RecvTimeoutError};
     use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
@@ -56,6 +60,7 @@ mod linux {
 
     use crate::etcd::Etcd;
     use crate::procs::running_programs;
+    use crate::steward_run::StewardRun as Steward;
 
     /// Deadline of every wait.
     const WAIT: Duration = Duration::from_secs(30);
@@ -244,14 +249,6 @@ mod linux {
         }
     }
 
-    fn signal(name: &str, pid: u32) {
-        let _ = Command::new("kill")
-            .args([format!("-{name}"), pid.to_string()])
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-
     /// A number for `sleep` that no other process has on its command line.
     fn marker(ttl: u64) -> String {
         let nanos = SystemTime::now()
@@ -395,83 +392,6 @@ mod linux {
 
     // ---------------------------------------------------------------- steward run
 
-    /// A `steward run` owned by the bench; stopped (SIGTERM, then SIGKILL) when dropped.
-    struct Steward {
-        id: &'static str,
-        child: Child,
-        dir: PathBuf,
-    }
-
-    impl Steward {
-        /// `steward run` in a fresh `DIR` (config, state, stderr in `DIR/steward.log`).
-        fn start(dir: &Path, id: &'static str, config: &str) -> Steward {
-            std::fs::create_dir_all(dir).expect("steward dir");
-            let path = dir.join("steward.toml");
-            std::fs::write(&path, config).expect("write the config");
-            let log = std::fs::File::create(dir.join("steward.log")).expect("steward log");
-            let child = Command::new(env!("CARGO_BIN_EXE_steward"))
-                .args(["run", "--config"])
-                .arg(&path)
-                .env("STEWARD_STATE_DIR", dir.join("state"))
-                .env("RUST_LOG", "info")
-                .env_remove("NOTIFY_SOCKET")
-                .env_remove("INVOCATION_ID")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .expect("spawn steward run");
-            Steward {
-                id,
-                child,
-                dir: dir.to_path_buf(),
-            }
-        }
-
-        fn log(&self) -> String {
-            let text = std::fs::read_to_string(self.dir.join("steward.log")).unwrap_or_default();
-            format!("--- steward {} ({}):\n{text}", self.id, self.dir.display())
-        }
-
-        fn running(&mut self) -> bool {
-            matches!(self.child.try_wait(), Ok(None))
-        }
-
-        /// Waits until the exit; panics after [`WAIT`].
-        fn wait_exit(&mut self) -> ExitStatus {
-            let deadline = Instant::now() + WAIT;
-            loop {
-                if let Some(status) = self.child.try_wait().expect("try_wait") {
-                    return status;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "steward did not exit\n{}",
-                    self.log()
-                );
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-    }
-
-    impl Drop for Steward {
-        fn drop(&mut self) {
-            if !self.running() {
-                return;
-            }
-            signal("TERM", self.child.id());
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if !self.running() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-
     /// The two instances `a` and `b` of one service in cold standby.
     struct Pair<'a> {
         root: &'a Path,
@@ -582,13 +502,7 @@ mod linux {
                 .max(self.standby_since + STANDBY_SETTLE)
                 .max(Instant::now());
             sleep_until(slot(self.leading_since, period, offset, not_before));
-            let killed = {
-                let steward = self.steward(leader);
-                steward.child.kill().expect("SIGKILL the leader");
-                let killed = Instant::now();
-                let _ = steward.child.wait();
-                killed
-            };
+            let killed = self.steward(leader).kill9();
             let took = self.taken_over(monitor, &before, killed, 1 - leader);
             self.wait_leader(etcd, Some(1 - leader));
             self.restart(leader);
@@ -602,11 +516,10 @@ mod linux {
             let leader = self.wait_leader(etcd, None);
             let before = self.one_program(monitor);
             sleep_until((self.standby_since + STANDBY_SETTLE).max(Instant::now()) + random_phase());
-            let pid = self.steward(leader).child.id();
-            signal("TERM", pid);
+            self.steward(leader).terminate();
             let stopped = Instant::now();
             let took = self.taken_over(monitor, &before, stopped, 1 - leader);
-            let status = self.steward(leader).wait_exit();
+            let status = self.steward(leader).wait_exit(WAIT);
             assert!(
                 status.success(),
                 "the stopped leader exited with {status}\n{}",
@@ -674,7 +587,7 @@ mod linux {
             // Both at once rather than one handover after the other.
             for steward in self.stewards.iter_mut().flatten() {
                 if steward.running() {
-                    signal("TERM", steward.child.id());
+                    steward.terminate();
                 }
             }
         }

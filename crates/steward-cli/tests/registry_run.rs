@@ -23,98 +23,14 @@ mod common;
 mod etcd;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::procs::running_programs;
-use common::{WAIT, alive, sh_program, toml_string, wait_for, write_config};
+use common::steward_run::StewardRun as Steward;
+use common::{alive, sh_program, toml_string, wait_for};
 use etcd::{Etcd, free_port};
-
-/// A `steward run` owned by a test; stopped (SIGTERM, then SIGKILL) when dropped.
-struct Steward {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Steward {
-    /// `steward run --config DIR/steward.toml`, state in `DIR/state`, stderr in `DIR/steward.log`.
-    fn start(dir: &Path, config: &str) -> Steward {
-        std::fs::create_dir_all(dir).unwrap();
-        let path = write_config(dir, config);
-        let log = std::fs::File::create(dir.join("steward.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_steward"))
-            .args(["run", "--config"])
-            .arg(&path)
-            .env("STEWARD_STATE_DIR", dir.join("state"))
-            .env("RUST_LOG", "steward=debug,steward_registry=debug,info")
-            .env_remove("NOTIFY_SOCKET")
-            .env_remove("INVOCATION_ID")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        Steward {
-            child,
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("steward.log")).unwrap_or_default()
-    }
-
-    /// SIGTERM, then waits for the exit.
-    fn stop(&mut self) -> ExitStatus {
-        signal("TERM", self.pid());
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "steward did not stop:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// SIGKILL and reap.
-    fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Steward {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            signal("TERM", self.pid());
-            let deadline = Instant::now() + WAIT;
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = self.child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            self.kill9();
-        }
-    }
-}
-
-fn signal(name: &str, pid: u32) {
-    let _ = Command::new("kill")
-        .args([format!("-{name}"), pid.to_string()])
-        .status();
-}
 
 /// The values under `<prefix><service>/` (key → JSON), leader key excluded.
 fn instances(etcd: &Etcd, service: &str) -> Vec<(String, serde_json::Value)> {
@@ -189,7 +105,7 @@ fn registers_once_ready_and_leaves_before_the_program_is_asked_to_stop() {
             "address = \"10.0.0.5:8080\"\nmetadata = { zone = \"a\" }\ninstance_id = \"i1\"\n"
         )
     );
-    let mut steward = Steward::start(dir, &config);
+    let mut steward = Steward::start(dir, "test", &config);
     let program = wait_for("the program's PID", || (read_pid(&pid_file), steward.log()));
     // Not ready: nothing is registered, during a good second of health checks failing.
     let quiet_until = Instant::now() + Duration::from_millis(1500);
@@ -243,13 +159,12 @@ fn the_lease_expires_within_ttl_plus_one_second_after_a_sigkill_of_steward() {
         sh_program("exec sleep 1000"),
         registry_table(&etcd, "3s", "")
     );
-    let mut steward = Steward::start(tmp.path(), &config);
+    let mut steward = Steward::start(tmp.path(), "test", &config);
     wait_for("the registration", || {
         let seen = instances(&etcd, &name);
         ((!seen.is_empty()).then_some(()), steward.log())
     });
-    steward.kill9();
-    let killed = Instant::now();
+    let killed = steward.kill9();
     wait_for("the lease to expire", || {
         let seen = instances(&etcd, &name);
         (seen.is_empty().then_some(()), format!("{seen:?}"))
@@ -294,7 +209,7 @@ fn etcd_down_at_start_then_up_registers_and_a_restart_or_revoke_registers_again(
         )),
         registry_table(&etcd, "3s", "instance_id = \"i1\"\n")
     );
-    let steward = Steward::start(dir, &config);
+    let steward = Steward::start(dir, "test", &config);
     // etcd is down: the program runs anyway and the endpoint says why nothing is registered.
     let program = wait_for("the program", || (read_pid(&pid_file), steward.log()));
     assert!(alive(u64::from(program)));
@@ -461,10 +376,12 @@ fn cold_standby_runs_one_program_and_fails_over_after_a_sigkill() {
     let admin = |port: u16| format!("[admin]\nlisten = \"127.0.0.1:{port}\"\n");
     let mut a = Steward::start(
         &tmp.path().join("a"),
+        "a",
         &standby_config_with(&etcd, &name, &marker, "a", &admin(ports[0])),
     );
     let mut b = Steward::start(
         &tmp.path().join("b"),
+        "b",
         &standby_config_with(&etcd, &name, &marker, "b", &admin(ports[1])),
     );
     let first = wait_for("one program running", || {
@@ -511,8 +428,7 @@ fn cold_standby_runs_one_program_and_fails_over_after_a_sigkill() {
     } else {
         (&mut b, &mut a)
     };
-    leader_steward.kill9();
-    let killed = Instant::now();
+    let killed = leader_steward.kill9();
     let second = wait_for("the standby's program", || {
         let running = running_programs(&marker);
         let taken = (running.len() == 1 && running != first).then_some(running.clone());
@@ -537,6 +453,7 @@ fn a_leader_cut_off_from_etcd_fences_its_program_and_a_graceful_stop_hands_over(
     let monitor = Monitor::start(marker.clone());
     let mut a = Steward::start(
         &tmp.path().join("a"),
+        "a",
         &standby_config(&etcd, &name, &marker, "a"),
     );
     wait_for("a's program", || {
@@ -545,6 +462,7 @@ fn a_leader_cut_off_from_etcd_fences_its_program_and_a_graceful_stop_hands_over(
     });
     let mut b = Steward::start(
         &tmp.path().join("b"),
+        "b",
         &standby_config(&etcd, &name, &marker, "b"),
     );
     assert_eq!(leader(&etcd, &name).as_deref(), Some("a"));
@@ -615,7 +533,7 @@ fn registers_over_mutual_tls_with_credentials_from_a_file() {
         path(&tls.key),
         toml_string(&credentials.display().to_string()),
     );
-    let mut steward = Steward::start(tmp.path(), &config);
+    let mut steward = Steward::start(tmp.path(), "test", &config);
     let user = format!("{}:{}", etcd::USER, etcd::PASSWORD);
     let key = format!("/services/{name}/tls1");
     let get = || etcd.etcdctl(&["get", &key, "--print-value-only"], Some(&user));
@@ -655,7 +573,7 @@ fn a_failing_readiness_check_marks_the_instance_unhealthy_or_removes_it() {
             file_check(&flag),
             registry_table(&etcd, "3s", &format!("on_unhealthy = \"{mode}\"\n"))
         );
-        let steward = Steward::start(tmp.path(), &config);
+        let steward = Steward::start(tmp.path(), "test", &config);
         let health = || {
             instances(&etcd, &name)
                 .first()

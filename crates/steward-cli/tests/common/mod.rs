@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use steward_systemd_bench::{UserManager, shared};
 
 pub mod procs;
+pub mod steward_run;
 #[allow(unused_imports)] // each suite uses a different subset
 pub use procs::alive;
 
