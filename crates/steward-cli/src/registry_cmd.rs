@@ -316,37 +316,17 @@ fn print_event(event: &RegistryEvent, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The store's current revision (from the header of a count-only read of the prefix).
+/// The store's current revision, on a new connection.
 async fn current_revision(config: &RegistryConfig, service: Option<&str>) -> anyhow::Result<i64> {
-    let failed = |error: String| {
+    let mut client = connect(config).await?;
+    client.current_revision(service).await.map_err(|error| {
         anyhow!(
             "cannot read the revision of {} at {}: {}",
             config.service_prefix(service),
             endpoints(config),
-            one_line(&error)
-        )
-    };
-    let mut client = config.connect().await.map_err(|error| {
-        anyhow!(
-            "cannot reach etcd at {}: {}",
-            endpoints(config),
             one_line(&error.to_string())
         )
-    })?;
-    let options = etcd_client::GetOptions::new()
-        .with_prefix()
-        .with_count_only();
-    let answer = tokio::time::timeout(
-        config.ttl / 3,
-        client.get(config.service_prefix(service), Some(options)),
-    )
-    .await
-    .map_err(|_| failed(format!("timed out after {:?}", config.ttl / 3)))?
-    .map_err(|e| failed(e.to_string()))?;
-    answer
-        .header()
-        .map(|h| h.revision())
-        .ok_or_else(|| failed("etcd sent no revision".into()))
+    })
 }
 
 /// A watch that starts at `revision`, on a new connection.
@@ -369,33 +349,28 @@ async fn watch_events(
     service: Option<&str>,
     json: bool,
 ) -> anyhow::Result<()> {
-    // Start right after the current revision: every later change is seen, even one made
-    // before the watch is established.
-    let mut start = current_revision(config, service).await? + 1;
-    let mut watcher = open_watch(config, service, start).await?;
+    // The watch starts right after the current revision, and `revision()` is exact from
+    // then on: every later change is seen, and a resume at `revision() + 1` loses nothing.
+    let mut watcher = connect(config)
+        .await?
+        .watch(service)
+        .await
+        .map_err(|error| anyhow!("cannot watch: {}", one_line(&error.to_string())))?;
     eprintln!(
         "watching {} at {} (Ctrl-C to stop)",
         config.service_prefix(service),
         endpoints(config)
     );
-    // Whether this watcher returned an event: its `revision()` is then the last one seen;
-    // before that it is only where it started.
-    let mut returned = false;
     loop {
         let error = match watcher.next().await {
             Ok(Some(event)) => {
-                returned = true;
                 print_event(&event, json)?;
                 continue;
             }
             Ok(None) => RegistryError::WatchEnded("the watch stream closed".into()),
             Err(error) => error,
         };
-        let mut resume = if returned {
-            watcher.revision() + 1
-        } else {
-            start
-        };
+        let mut resume = watcher.revision() + 1;
         eprintln!(
             "warning: watch interrupted: {}; reconnecting",
             one_line(&error.to_string())
@@ -421,8 +396,6 @@ async fn watch_events(
             backoff = (backoff * 2).min(MAX_BACKOFF);
         };
         eprintln!("watch resumed at revision {resume}");
-        start = resume;
-        returned = false;
     }
 }
 

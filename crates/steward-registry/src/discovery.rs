@@ -105,8 +105,9 @@ impl RegistryClient {
         })
     }
 
-    /// The store's current revision (the header of a count-only read of the prefix).
-    async fn current_revision(&mut self, service: Option<&str>) -> Result<i64> {
+    /// The store's current revision (the header of a count-only read of the prefix of
+    /// `service`, or of every service).
+    pub async fn current_revision(&mut self, service: Option<&str>) -> Result<i64> {
         let prefix = self.config.service_prefix(service);
         let options = GetOptions::new().with_prefix().with_count_only();
         let limit = self.config.request_timeout();
