@@ -102,6 +102,35 @@ fn wait_for_restarts(
     Ok((json, pids))
 }
 
+/// Waits for restart number `restarts` recorded with a reason `reason_ok` accepts, then checks
+/// that it started a new process and that the run before it is gone. Returns the status.
+fn restarted_for(
+    exe: &str,
+    fixture: &str,
+    name: &str,
+    record: &str,
+    restarts: u64,
+    reason_ok: impl Fn(&str) -> bool,
+) -> Result<Value, BenchError> {
+    let (json, pids) = wait_for_restarts(exe, name, record, restarts)?;
+    println!("runs {pids:?}; status: {json}");
+    let reason = json["supervisor"]["last_restart_reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(reason_ok(reason), "unexpected restart reason: {json}");
+    let (old, new) = (restarts as usize - 1, restarts as usize);
+    assert_ne!(
+        pids[old], pids[new],
+        "the restart did not start a new process"
+    );
+    assert!(
+        eventually(DEADLINE, || Ok(!pid_alive(fixture, pids[old])?))?,
+        "run {} survived its restart",
+        pids[old]
+    );
+    Ok(json)
+}
+
 /// Stops the service, checks every run of the program is gone (`pids`, plus those of the record
 /// file, read after the stop), and uninstalls it.
 fn stop_and_uninstall(
@@ -292,32 +321,11 @@ fn a_program_that_stops_answering_its_http_check_is_restarted_under_wine() -> Re
     assert!(service_pid.is_some(), "no service pid");
 
     // The first run answered the readiness probes, then hung: killed, started again.
-    let (json, pids) = wait_for_restarts(&exe, name, &record, 1)?;
-    println!("runs {pids:?}; status: {json}");
-    let reason = json["supervisor"]["last_restart_reason"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(
-        reason.starts_with(r#"health check "http" failed: "#),
-        "{json}"
-    );
-    assert_ne!(pids[0], pids[1], "the restart did not start a new process");
-    assert!(
-        eventually(DEADLINE, || Ok(!pid_alive(&fixture, pids[0])?))?,
-        "the hung run {} survived its restart",
-        pids[0]
-    );
+    let http_failed = |reason: &str| reason.starts_with(r#"health check "http" failed: "#);
+    restarted_for(&exe, &fixture, name, &record, 1, http_failed)?;
     // The second run bound the port again, became ready (a liveness failure kills only a run
     // that was ready) and hung in turn: restarted for the same reason, not for `not ready`.
-    let (json, pids) = wait_for_restarts(&exe, name, &record, 2)?;
-    println!("runs {pids:?}; status: {json}");
-    let reason = json["supervisor"]["last_restart_reason"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(
-        reason.starts_with(r#"health check "http" failed: "#),
-        "{json}"
-    );
+    let json = restarted_for(&exe, &fixture, name, &record, 2, http_failed)?;
     // The service stayed RUNNING: same process, the program restarted inside it.
     assert_eq!(json["state"], "running", "{json}");
     assert_eq!(json["pid"].as_u64(), service_pid, "{json}");
@@ -355,26 +363,11 @@ fn a_program_that_stops_pinging_the_pipe_watchdog_is_restarted_under_wine() -> R
     let service_pid = status_json(&exe, name)?["pid"].as_u64();
     assert!(service_pid.is_some(), "no service pid");
 
-    let (json, pids) = wait_for_restarts(&exe, name, &record, 1)?;
-    println!("runs {pids:?}; status: {json}");
-    assert_eq!(
-        json["supervisor"]["last_restart_reason"], "watchdog missed",
-        "{json}"
-    );
-    assert_ne!(pids[0], pids[1], "the restart did not start a new process");
-    assert!(
-        eventually(DEADLINE, || Ok(!pid_alive(&fixture, pids[0])?))?,
-        "the silent run {} survived its restart",
-        pids[0]
-    );
+    let watchdog = |reason: &str| reason == "watchdog missed";
+    restarted_for(&exe, &fixture, name, &record, 1, watchdog)?;
     // The pipe serves the next run too (its first client was killed): READY=1, pings, silence,
     // restarted again for the same reason.
-    let (json, pids) = wait_for_restarts(&exe, name, &record, 2)?;
-    println!("runs {pids:?}; status: {json}");
-    assert_eq!(
-        json["supervisor"]["last_restart_reason"], "watchdog missed",
-        "{json}"
-    );
+    let json = restarted_for(&exe, &fixture, name, &record, 2, watchdog)?;
     assert_eq!(json["state"], "running", "{json}");
     assert_eq!(json["pid"].as_u64(), service_pid, "{json}");
 
