@@ -50,6 +50,15 @@ if ! rustup target list --installed | grep -qx "$WINDOWS_TARGET"; then
   rustup target add "$WINDOWS_TARGET"
 fi
 
+# A test run builds every crate once per target: incremental caches would only add gigabytes.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+target_dir="${CARGO_TARGET_DIR:-target}"
+mkdir -p "$target_dir"
+free_kib=$(df -Pk "$target_dir" | awk 'NR==2 {print $4}')
+if [ "$free_kib" -lt $((6 * 1024 * 1024)) ]; then
+  echo "warning: only $((free_kib / 1024)) MiB free for $target_dir; a cold run needs about 6 GiB" >&2
+fi
+
 step "format"
 cargo fmt --all -- --check
 
