@@ -55,8 +55,8 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 target_dir="${CARGO_TARGET_DIR:-target}"
 mkdir -p "$target_dir"
 free_kib=$(df -Pk "$target_dir" | awk 'NR==2 {print $4}')
-if [ "$free_kib" -lt $((6 * 1024 * 1024)) ]; then
-  echo "warning: only $((free_kib / 1024)) MiB free for $target_dir; a cold run needs about 6 GiB" >&2
+if [ "$free_kib" -lt $((4 * 1024 * 1024)) ]; then
+  echo "warning: only $((free_kib / 1024)) MiB free for $target_dir; a cold run needs about 3 GiB" >&2
 fi
 
 step "format"
