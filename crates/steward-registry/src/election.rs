@@ -8,13 +8,19 @@
 //! the *sending* of the last keepalive that etcd acknowledged. The server cannot expire the lease
 //! before a full TTL after that send, so the program has the other half of the TTL to stop before
 //! any standby can win.
+//!
+//! Leadership is the leader key *and* the lease under it. A leader watches its key and reports
+//! [`LossReason::LeaderKeyChanged`] when someone else deletes or overwrites it; a standby that
+//! sees the key deleted waits until the lease that held it is gone (the old leader revokes it
+//! once its program has stopped, or etcd expires it) before it tries to win. So an operator's
+//! `etcdctl del` of the leader key moves the leadership, but never runs two programs at once.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use etcd_client::{
     Client, Compare, CompareOp, EventType, LeaseKeepAliveStream, LeaseKeeper, PutOptions, Txn,
-    TxnOp, WatchOptions,
+    TxnOp, TxnOpResponse, WatchOptions, WatchStream,
 };
 use tokio::sync::{mpsc, watch};
 
@@ -29,6 +35,10 @@ pub enum LossReason {
     KeepaliveOverdue,
     /// etcd says the lease no longer exists.
     LeaseExpired,
+    /// The leader key was deleted or overwritten by someone else while our lease lived (an
+    /// operator's edit); the lease is kept until [`Election::campaign`] revokes it, so no
+    /// standby starts before our program has stopped.
+    LeaderKeyChanged,
 }
 
 /// Where this candidate stands.
@@ -154,6 +164,8 @@ impl Election {
 struct Seat {
     client: Client,
     lease: i64,
+    /// The etcd revision of the transaction that won the key.
+    won_at: i64,
     keeper: LeaseKeeper,
     responses: LeaseKeepAliveStream,
     last_ok: Instant,
@@ -206,7 +218,7 @@ async fn run(
         role.send_replace(Role::Leader {
             lease_id: seat.lease,
         });
-        match hold(&config, &mut seat, &mut commands).await {
+        match hold(&config, &key, &mut seat, &mut commands).await {
             Held::Lost(reason) => {
                 tracing::warn!(%key, ?reason, "leadership lost");
                 stale_lease = Some(seat.lease);
@@ -248,6 +260,7 @@ async fn campaign(
     let (mut keeper, mut responses) = deadline(limit, client.lease_keep_alive(lease)).await?;
     let mut tick = tokio::time::interval(config.ttl / 3);
     tick.tick().await;
+    let mut warned_unleased = false;
     loop {
         let put = PutOptions::new().with_lease(lease);
         let txn = Txn::new()
@@ -255,31 +268,74 @@ async fn campaign(
             .and_then([TxnOp::put(key, candidate, Some(put))])
             .or_else([TxnOp::get(key, None)]);
         let answer = deadline(limit, client.txn(txn)).await?;
+        let revision = answer.header().map_or(0, |h| h.revision());
         if answer.succeeded() {
             *stale_lease = None;
             return Ok(Some(Seat {
                 client,
                 lease,
+                won_at: revision,
                 keeper,
                 responses,
                 last_ok,
             }));
         }
-        let revision = answer.header().map_or(0, |h| h.revision());
-        let options = WatchOptions::new().with_start_revision(revision + 1);
+        let mut holder_lease = holder_lease(&answer);
+        let options = WatchOptions::new()
+            .with_start_revision(revision + 1)
+            .with_prev_key();
         let mut watch = deadline(limit, client.watch(key, Some(options))).await?;
+        // Set while the key is gone but the lease that held it lives (see the module docs).
+        let mut waiting_for: Option<i64> = None;
+        let mut poll = tokio::time::interval(OLD_LEASE_POLL);
         loop {
+            if holder_lease == Some(0) && !warned_unleased {
+                warned_unleased = true;
+                tracing::error!(%key, "the leader key is not attached to a lease (written by hand?): no instance can take over until it is deleted");
+            }
             tokio::select! {
                 _ = tick.tick() => {
                     let sent = Instant::now();
                     keepalive_once(&mut keeper, &mut responses, limit, lease).await?;
                     last_ok = sent;
                 }
+                _ = poll.tick(), if waiting_for.is_some() => {
+                    let old = waiting_for.unwrap_or_default();
+                    if !lease_alive(&mut client, old, limit).await? {
+                        break;
+                    }
+                }
                 message = watch.message() => {
                     let Some(message) = message? else {
                         return Err(RegistryError::WatchEnded("stream closed".into()));
                     };
-                    if message.events().iter().any(|e| e.event_type() == EventType::Delete) {
+                    if message.canceled() {
+                        return Err(RegistryError::WatchEnded("cancelled by etcd".into()));
+                    }
+                    for event in message.events() {
+                        match event.event_type() {
+                            EventType::Put => {
+                                holder_lease = event.kv().map(|kv| kv.lease());
+                                waiting_for = None;
+                            }
+                            EventType::Delete => {
+                                let old = event
+                                    .prev_kv()
+                                    .map(|kv| kv.lease())
+                                    .or(holder_lease)
+                                    .filter(|id| *id != 0);
+                                holder_lease = None;
+                                waiting_for = match old {
+                                    Some(id) if lease_alive(&mut client, id, limit).await? => {
+                                        tracing::warn!(%key, lease = id, "the leader key was deleted while its lease lives: waiting for that leader to stop");
+                                        Some(id)
+                                    }
+                                    _ => None,
+                                };
+                            }
+                        }
+                    }
+                    if holder_lease.is_none() && waiting_for.is_none() {
                         break;
                     }
                 }
@@ -301,6 +357,25 @@ async fn campaign(
     }
 }
 
+/// How often a standby asks whether the lease of a deleted leader key is gone yet; only while
+/// that abnormal state lasts.
+const OLD_LEASE_POLL: Duration = Duration::from_millis(100);
+
+/// The lease of the key returned by the failed transaction's `get` (`None`: no key).
+fn holder_lease(answer: &etcd_client::TxnResponse) -> Option<i64> {
+    answer.op_responses().into_iter().find_map(|op| match op {
+        TxnOpResponse::Get(get) => get.kvs().first().map(|kv| kv.lease()),
+        _ => None,
+    })
+}
+
+/// Whether lease `id` still exists. etcd answers TTL -1 once it is revoked or expired, and 0
+/// for a live lease with less than a second left, which still counts as alive.
+async fn lease_alive(client: &mut Client, id: i64, limit: Duration) -> Result<bool> {
+    let answer = deadline(limit, client.lease_time_to_live(id, None)).await?;
+    Ok(answer.ttl() >= 0)
+}
+
 async fn keepalive_once(
     keeper: &mut LeaseKeeper,
     responses: &mut LeaseKeepAliveStream,
@@ -317,6 +392,7 @@ async fn keepalive_once(
 /// Keeps the leadership alive; returns when it is lost or given up.
 async fn hold(
     config: &RegistryConfig,
+    key: &str,
     seat: &mut Seat,
     commands: &mut mpsc::UnboundedReceiver<Command>,
 ) -> Held {
@@ -325,6 +401,12 @@ async fn hold(
     let mut tick = tokio::time::interval(config.ttl / 3);
     let mut in_flight: VecDeque<Instant> = VecDeque::new();
     let mut connected = true;
+    // Watches our own leader key from the winning revision, so no edit after the win is missed.
+    let options = WatchOptions::new().with_start_revision(seat.won_at + 1);
+    let mut key_watch = tokio::time::timeout(limit, seat.client.watch(key, Some(options)))
+        .await
+        .ok()
+        .and_then(|watch| watch.ok());
     loop {
         let overdue_at = seat.last_ok + grace;
         tokio::select! {
@@ -349,6 +431,14 @@ async fn hold(
                 } else {
                     connected = false;
                 }
+                if key_watch.is_none() && connected {
+                    let left = overdue_at.saturating_duration_since(Instant::now()).min(limit);
+                    match tokio::time::timeout(left, rewatch_own_key(&mut seat.client, key, seat.lease)).await {
+                        Ok(Ok(Some(watch))) => key_watch = Some(watch),
+                        Ok(Ok(None)) => return Held::Lost(LossReason::LeaderKeyChanged),
+                        _ => {}
+                    }
+                }
             }
             message = seat.responses.message(), if connected => match message {
                 Ok(Some(answer)) => {
@@ -362,6 +452,20 @@ async fn hold(
                 }
                 _ => connected = false,
             },
+            message = next_message(&mut key_watch), if key_watch.is_some() => match message {
+                Ok(Some(message)) if !message.canceled() => {
+                    let taken = message.events().iter().any(|event| {
+                        event.event_type() == EventType::Delete
+                            || event.kv().is_some_and(|kv| kv.lease() != seat.lease)
+                    });
+                    if taken {
+                        tracing::error!(%key, "the leader key was deleted or overwritten by someone else");
+                        return Held::Lost(LossReason::LeaderKeyChanged);
+                    }
+                }
+                // Stream ended, failed or was cancelled (compaction): check and watch again.
+                _ => key_watch = None,
+            },
             command = commands.recv() => match command {
                 Some(Command::Campaign) => {}
                 Some(Command::Resign(reply)) => return Held::Resigned(Some(reply)),
@@ -369,6 +473,32 @@ async fn hold(
             },
         }
     }
+}
+
+/// The next message of `watch`; never resolves without one (guard the branch on `is_some`).
+async fn next_message(
+    watch: &mut Option<WatchStream>,
+) -> std::result::Result<Option<etcd_client::WatchResponse>, etcd_client::Error> {
+    match watch {
+        Some(watch) => watch.message().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// After a broken watch: `None` if our key is gone or no longer on `lease`; else a watch that
+/// continues from the revision of that check.
+async fn rewatch_own_key(
+    client: &mut Client,
+    key: &str,
+    lease: i64,
+) -> Result<Option<WatchStream>> {
+    let current = client.get(key, None).await?;
+    if current.kvs().first().map(|kv| kv.lease()) != Some(lease) {
+        return Ok(None);
+    }
+    let revision = current.header().map_or(0, |h| h.revision());
+    let options = WatchOptions::new().with_start_revision(revision + 1);
+    Ok(Some(client.watch(key, Some(options)).await?))
 }
 
 async fn reconnect(

@@ -173,3 +173,140 @@ fn resign_hands_over_at_once() {
     assert!(second.wait_leader(WAIT), "{:?}", second.role());
     second.resign(WAIT).expect("resign");
 }
+
+/// Whether lease `id` still exists, as etcd reports it (`etcdctl lease timetolive`).
+fn lease_exists(etcd: &Etcd, id: i64) -> bool {
+    let out = etcd.etcdctl(&["lease", "timetolive", &format!("{id:x}")], None);
+    !out.contains("already expired")
+}
+
+fn leader_lease(election: &Election) -> i64 {
+    match election.role() {
+        Role::Leader { lease_id } => lease_id,
+        other => panic!("not the leader: {other:?}"),
+    }
+}
+
+/// Polls until one of `candidates` leads and returns its index, checking at every step that
+/// none leads while `old_lease` (the lease of the key an operator deleted) still exists. The
+/// roles are read before the lease, so a lease seen alive was alive when they were read.
+fn wait_leader_after_lease_gone(etcd: &Etcd, candidates: &[&Election], old_lease: i64) -> usize {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let leader = candidates
+            .iter()
+            .position(|c| matches!(c.role(), Role::Leader { .. }));
+        let old_alive = lease_exists(etcd, old_lease);
+        assert!(
+            !(leader.is_some() && old_alive),
+            "a candidate leads while the old leader's lease {old_lease:x} lives"
+        );
+        if let Some(index) = leader {
+            return index;
+        }
+        assert!(Instant::now() < deadline, "no new leader");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_leader_key_deleted_by_hand_moves_leadership_only_after_the_old_lease_is_gone() {
+    let etcd = Etcd::start();
+    let key = etcd.config(TTL).leader_key("mail");
+    let first = Election::start(etcd.config(TTL), "mail", "one").unwrap();
+    first.campaign();
+    assert!(first.wait_leader(WAIT), "{:?}", first.role());
+    let first_lease = leader_lease(&first);
+    let second = Election::start(etcd.config(TTL), "mail", "two").unwrap();
+    second.campaign();
+    assert!(!second.wait_leader(Duration::from_millis(500)));
+
+    // 1. Deleted while the old leader's program is still stopping (it never calls campaign):
+    //    the standby waits until that lease has expired on its own.
+    etcd.etcdctl(&["del", &key], None);
+    assert_eq!(
+        first.wait_lost(WAIT),
+        Some(LossReason::LeaderKeyChanged),
+        "the leader notices its key is gone"
+    );
+    assert_eq!(
+        wait_leader_after_lease_gone(&etcd, &[&second], first_lease),
+        0
+    );
+    let second_lease = leader_lease(&second);
+
+    // The old leader campaigns again (its program stopped): it stays standby.
+    first.campaign();
+    assert!(!first.wait_leader(Duration::from_millis(500)));
+    assert_eq!(first.role(), Role::Campaigning);
+
+    // 2. Deleted again; this time the old leader stops its program and campaigns, which
+    //    revokes its lease: an instance leads again at once, without waiting for a TTL (either
+    //    one may win the free key; the old leader only after its own lease is gone).
+    etcd.etcdctl(&["del", &key], None);
+    assert_eq!(second.wait_lost(WAIT), Some(LossReason::LeaderKeyChanged));
+    assert!(
+        lease_exists(&etcd, second_lease),
+        "the lost lease is kept until the stop"
+    );
+    assert_eq!(
+        first.role(),
+        Role::Campaigning,
+        "no takeover while the old program may run"
+    );
+    second.campaign();
+    let revoked = Instant::now();
+    let winner = wait_leader_after_lease_gone(&etcd, &[&first, &second], second_lease);
+    println!(
+        "candidate {winner} leads {:?} after the old leader's campaign revoked its lease",
+        revoked.elapsed()
+    );
+    let leaders = [&first, &second]
+        .iter()
+        .filter(|c| matches!(c.role(), Role::Leader { .. }))
+        .count();
+    assert_eq!(leaders, 1, "exactly one leader");
+
+    first.resign(WAIT).expect("resign");
+    second.resign(WAIT).expect("resign");
+}
+
+#[test]
+fn a_leader_key_overwritten_by_hand_stops_the_leader_and_blocks_takeover_until_deleted() {
+    let etcd = Etcd::start();
+    let key = etcd.config(TTL).leader_key("jobs");
+    let first = Election::start(etcd.config(TTL), "jobs", "one").unwrap();
+    first.campaign();
+    assert!(first.wait_leader(WAIT), "{:?}", first.role());
+    let second = Election::start(etcd.config(TTL), "jobs", "two").unwrap();
+    second.campaign();
+    assert!(!second.wait_leader(Duration::from_millis(500)));
+
+    etcd.etcdctl(&["put", &key, "intruder"], None);
+    assert_eq!(first.wait_lost(WAIT), Some(LossReason::LeaderKeyChanged));
+    first.campaign();
+    // The key is held without a lease: nobody may lead until an operator deletes it.
+    assert!(!first.wait_leader(TTL + Duration::from_secs(1)));
+    assert!(!second.wait_leader(Duration::from_millis(100)));
+    assert_eq!(
+        etcd.etcdctl(&["get", "--print-value-only", &key], None)
+            .trim(),
+        "intruder"
+    );
+
+    etcd.etcdctl(&["del", &key], None);
+    let deadline = Instant::now() + WAIT;
+    while !matches!(first.role(), Role::Leader { .. })
+        && !matches!(second.role(), Role::Leader { .. })
+    {
+        assert!(Instant::now() < deadline, "no leader after the delete");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let leaders = [&first, &second]
+        .iter()
+        .filter(|e| matches!(e.role(), Role::Leader { .. }))
+        .count();
+    assert_eq!(leaders, 1);
+    first.resign(WAIT).expect("resign");
+    second.resign(WAIT).expect("resign");
+}
