@@ -402,8 +402,12 @@ async fn hold(
     let mut in_flight: VecDeque<Instant> = VecDeque::new();
     let mut connected = true;
     // Watches our own leader key from the winning revision, so no edit after the win is missed.
+    // Bounded by the overdue time, so a hanging etcd cannot delay the loss report.
     let options = WatchOptions::new().with_start_revision(seat.won_at + 1);
-    let mut key_watch = tokio::time::timeout(limit, seat.client.watch(key, Some(options)))
+    let left = (seat.last_ok + grace)
+        .saturating_duration_since(Instant::now())
+        .min(limit);
+    let mut key_watch = tokio::time::timeout(left, seat.client.watch(key, Some(options)))
         .await
         .ok()
         .and_then(|watch| watch.ok());
