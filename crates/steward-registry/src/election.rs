@@ -285,6 +285,7 @@ async fn campaign(
             .with_start_revision(revision + 1)
             .with_prev_key();
         let mut watch = deadline(limit, client.watch(key, Some(options))).await?;
+        tracing::info!(%key, "standing by: another instance leads; watching its key");
         // Set while the key is gone but the lease that held it lives (see the module docs).
         let mut waiting_for: Option<i64> = None;
         let mut poll = tokio::time::interval(OLD_LEASE_POLL);
