@@ -13,7 +13,8 @@
 //! - cold standby with two `steward run`: a monitor scanning `/proc` every few milliseconds never
 //!   sees both programs at once; SIGKILL of the leader → the standby's program runs within
 //!   TTL + 1 s; etcd gone → the leader fences its program within the TTL; graceful stop of the
-//!   leader hands over at once.
+//!   leader hands over at once; an operator deleting the leader key by hand moves the
+//!   leadership without two programs ever running (the old one takes 0.8 s to stop).
 //!
 //! etcd comes from `apt-get install -y etcd-server etcd-client` (scripts/test-all.sh).
 #![cfg(target_os = "linux")]
@@ -513,6 +514,82 @@ fn a_leader_cut_off_from_etcd_fences_its_program_and_a_graceful_stop_hands_over(
         )
     });
     println!("handover after a graceful stop: {:?}", stopped.elapsed());
+    assert!(monitor.max() <= 1, "two programs ran at once");
+}
+
+/// A standby pair's config whose program takes about 0.8 s to stop after SIGTERM (its `$0`,
+/// and so its command line, is `marker`).
+fn slow_stopping_standby_config(etcd: &Etcd, name: &str, marker: &str, id: &str) -> String {
+    let script = "trap 'sleep 0.8; exit 0' TERM; while :; do sleep 0.05; done";
+    format!(
+        "[service]\nname = \"{name}\"\n[program]\ncommand = \"/bin/sh\"\nargs = [\"-c\", {}, \"{marker}\"]\n\
+         stop_timeout = \"5s\"\n{}",
+        toml_string(script),
+        registry_table(
+            etcd,
+            "3s",
+            &format!("standby = true\ninstance_id = \"{id}\"\n")
+        )
+    )
+}
+
+#[test]
+fn a_leader_key_deleted_by_hand_never_runs_two_programs() {
+    let etcd = Etcd::start();
+    let tmp = temp();
+    let name = unique("handdel");
+    let marker = marker();
+    let monitor = Monitor::start(marker.clone());
+    let a = Steward::start(
+        &tmp.path().join("a"),
+        "a",
+        &slow_stopping_standby_config(&etcd, &name, &marker, "a"),
+    );
+    let first = wait_for("a's program", || {
+        let running = running_programs(&marker);
+        ((running.len() == 1).then_some(running), a.log())
+    });
+    let b = Steward::start(
+        &tmp.path().join("b"),
+        "b",
+        &slow_stopping_standby_config(&etcd, &name, &marker, "b"),
+    );
+    // Only a candidate that watches the key knows the old lease (see docs/registry.md).
+    wait_for("b to watch the leader key", || {
+        (b.log().contains("standing by").then_some(()), b.log())
+    });
+    assert_eq!(leader(&etcd, &name).as_deref(), Some("a"));
+
+    // An operator deletes the leader key. The leader notices and stops its program (which
+    // takes 0.8 s); the standby sees the key gone but waits until the leader's lease is gone.
+    etcd.etcdctl(&["del", &format!("/services/{name}/leader")], None);
+    let deleted = Instant::now();
+    wait_for("a's program to stop", || {
+        let running = running_programs(&marker);
+        (
+            (!running.contains(first.first().unwrap())).then_some(()),
+            a.log(),
+        )
+    });
+    assert!(a.log().contains("leadership lost"), "{}", a.log());
+    let again = wait_for("one program again", || {
+        let running = running_programs(&marker);
+        (
+            (running.len() == 1).then_some(running),
+            format!("{}\n{}", a.log(), b.log()),
+        )
+    });
+    println!(
+        "a program runs again {:?} after the leader key was deleted by hand",
+        deleted.elapsed()
+    );
+    assert_ne!(again, first, "a new program, after the old one stopped");
+    assert!(
+        leader(&etcd, &name).is_some(),
+        "someone leads again: {}\n{}",
+        a.log(),
+        b.log()
+    );
     assert!(monitor.max() <= 1, "two programs ran at once");
 }
 

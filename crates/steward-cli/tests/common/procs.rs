@@ -16,8 +16,25 @@ pub fn alive(pid: u64) -> bool {
         .unwrap_or(false)
 }
 
-/// PIDs of live processes that have `marker` as one of their arguments.
+/// The parent PID of a live process, from `/proc/<pid>/stat`.
+fn parent(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(") ").next()?.split(' ').nth(1)?.parse().ok()
+}
+
+/// PIDs of live processes that have `marker` as one of their arguments, except those whose
+/// parent has it too: a shell's forked child carries the shell's command line until it execs,
+/// and is part of the same program, not a second one.
 pub fn running_programs(marker: &str) -> BTreeSet<u32> {
+    let marked = marked_processes(marker);
+    marked
+        .iter()
+        .copied()
+        .filter(|pid| parent(*pid).is_none_or(|ppid| !marked.contains(&ppid)))
+        .collect()
+}
+
+fn marked_processes(marker: &str) -> BTreeSet<u32> {
     let mut found = BTreeSet::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return found;
