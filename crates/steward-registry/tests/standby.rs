@@ -278,6 +278,7 @@ fn a_leader_key_overwritten_by_hand_stops_the_leader_and_blocks_takeover_until_d
     let first = Election::start(etcd.config(TTL), "jobs", "one").unwrap();
     first.campaign();
     assert!(first.wait_leader(WAIT), "{:?}", first.role());
+    let first_lease = leader_lease(&first);
     let second = Election::start(etcd.config(TTL), "jobs", "two").unwrap();
     second.campaign();
     assert!(!second.wait_leader(Duration::from_millis(500)));
@@ -295,13 +296,7 @@ fn a_leader_key_overwritten_by_hand_stops_the_leader_and_blocks_takeover_until_d
     );
 
     etcd.etcdctl(&["del", &key], None);
-    let deadline = Instant::now() + WAIT;
-    while !matches!(first.role(), Role::Leader { .. })
-        && !matches!(second.role(), Role::Leader { .. })
-    {
-        assert!(Instant::now() < deadline, "no leader after the delete");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_leader_after_lease_gone(&etcd, &[&first, &second], first_lease);
     let leaders = [&first, &second]
         .iter()
         .filter(|e| matches!(e.role(), Role::Leader { .. }))
