@@ -189,7 +189,7 @@ impl Child {
                 Err(e) => return Err(e.into()),
             }
         };
-        reap_adopted(true);
+        reap_adopted(true, None);
         Ok(match (status.exit_status(), status.terminating_signal()) {
             (Some(code), _) => ExitStatus::Code(code as u32),
             (None, Some(signal)) => ExitStatus::Signal(signal),
@@ -261,11 +261,16 @@ fn parent_and_group(pid: i32) -> Option<(i32, i32)> {
 
 /// Reaps adopted children that have exited. With `kill`, first kills all of them and keeps going
 /// (their own orphans are reparented to us as they die) until none is left or the deadline passes.
-pub(crate) fn reap_adopted(kill: bool) {
+///
+/// `leader` is the program while it is still unreaped: it is never touched here. It too is our
+/// child outside our group, and reaping it here would lose its exit status (its `finish` would
+/// then fail with `ECHILD`) and free its PID, and so its pgid, while its group may still be
+/// signalled.
+pub(crate) fn reap_adopted(kill: bool, leader: Option<Pid>) {
     let deadline = Instant::now() + REAP_DEADLINE;
     let mut pause = Duration::from_micros(100);
     loop {
-        let pids = adopted(None);
+        let pids = adopted(leader);
         if pids.is_empty() {
             return;
         }
@@ -347,8 +352,12 @@ impl Events {
         if exited {
             return Ok(Wakeup::ChildExited);
         }
-        // Between ticks, reap adopted descendants that exited on their own.
-        reap_adopted(false);
+        // Between ticks, reap adopted descendants that exited on their own. The program may
+        // have exited since the poll returned: only `Child::finish` reaps it.
+        reap_adopted(false, child.map(|c| c.pid));
         Ok(Wakeup::Timeout)
     }
 }
+
+#[cfg(test)]
+mod tests;
