@@ -45,14 +45,58 @@ pub(crate) fn last_line(s: &str) -> &str {
 impl WineBench {
     /// Runs wine-probe with `args` (no Wine debug output) and returns its stdout.
     pub(crate) fn probe(&self, args: &[&str], extra_time: Duration) -> Result<String, BenchError> {
-        let text = format!("wine-probe {}", args.join(" "));
-        let mut cmd = self.wine_command("-all");
-        cmd.arg(self.probe_path()).args(args);
-        let out = crate::process::run(cmd, extra_time + PROBE_SLACK)?;
+        let out = self.run_probe(args, extra_time)?;
         if out.status.success() {
             return Ok(out.stdout);
         }
-        Err(probe_error(&text, args, &out))
+        Err(probe_error(&probe_text(args), args, &out))
+    }
+
+    /// [`WineBench::probe`] for a read that changes nothing (registry and status queries):
+    /// a run that failed without the probe's failure line is run once more.
+    ///
+    /// wine-probe reports every failure it sees as a JSON line on stderr. A cold CI run once saw
+    /// `regquery` exit with 1 (the probe's "not found") and an empty stderr, which no code path
+    /// of the probe produces: the line was lost between Wine and the pipe. Asking again is
+    /// harmless for a read; the retry is printed, and a second loss is reported with both runs.
+    pub(crate) fn probe_read(
+        &self,
+        args: &[&str],
+        extra_time: Duration,
+    ) -> Result<String, BenchError> {
+        let first = self.run_probe(args, extra_time)?;
+        if first.status.success() {
+            return Ok(first.stdout);
+        }
+        if !lost_failure_line(&first) {
+            return Err(probe_error(&probe_text(args), args, &first));
+        }
+        eprintln!(
+            "wine-bench: `{}` failed ({}) without its failure line (stdout: {:?}); asking again",
+            probe_text(args),
+            first.status,
+            first.stdout.trim()
+        );
+        let second = self.run_probe(args, extra_time)?;
+        if second.status.success() {
+            return Ok(second.stdout);
+        }
+        let mut error = probe_error(&probe_text(args), args, &second);
+        if let BenchError::CommandFailed { stderr, .. } = &mut error {
+            stderr.push_str(&format!(
+                " (stdout: {:?}; the first run also failed ({}) without a failure line)",
+                second.stdout.trim(),
+                first.status
+            ));
+        }
+        Err(error)
+    }
+
+    /// One wine-probe run with `args`, bounded by `extra_time` plus [`PROBE_SLACK`].
+    fn run_probe(&self, args: &[&str], extra_time: Duration) -> Result<RunOutput, BenchError> {
+        let mut cmd = self.wine_command("-all");
+        cmd.arg(self.probe_path()).args(args);
+        crate::process::run(cmd, extra_time + PROBE_SLACK)
     }
 
     /// Registers an own-process, demand-start LocalSystem service whose image path is
@@ -88,7 +132,7 @@ impl WineBench {
 
     /// The current status (`QueryServiceStatusEx`).
     pub fn query(&self, name: &str) -> Result<ServiceStatus, BenchError> {
-        let out = self.probe(&["query", name], Duration::ZERO)?;
+        let out = self.probe_read(&["query", name], Duration::ZERO)?;
         parse(&format!("query {name}"), last_line(&out))
     }
 
@@ -126,7 +170,7 @@ impl WineBench {
     ) -> Result<ServiceStatus, BenchError> {
         let ms = timeout.as_millis().to_string();
         let a = ["wait", name, state.as_str(), "--timeout-ms", &ms];
-        let out = self.probe(&a, timeout)?;
+        let out = self.probe_read(&a, timeout)?;
         parse(&a.join(" "), last_line(&out))
     }
 
@@ -144,9 +188,20 @@ impl WineBench {
     ) -> Result<BTreeMap<String, RegValue>, BenchError> {
         let mut a = vec!["regquery", key];
         a.extend(value);
-        let out = self.probe(&a, Duration::ZERO)?;
+        let out = self.probe_read(&a, Duration::ZERO)?;
         parse(&a.join(" "), last_line(&out))
     }
+}
+
+/// How a probe run is named in errors.
+fn probe_text(args: &[&str]) -> String {
+    format!("wine-probe {}", args.join(" "))
+}
+
+/// Whether a failed run lacks the JSON failure line every failing probe prints on stderr.
+fn lost_failure_line(out: &RunOutput) -> bool {
+    out.status.code().is_some()
+        && serde_json::from_str::<ProbeFailure>(last_line(&out.stderr)).is_err()
 }
 
 /// Turns a failed probe run into the matching typed error.
@@ -185,5 +240,43 @@ fn probe_error(text: &str, args: &[&str], out: &RunOutput) -> BenchError {
             status: out.status.to_string(),
             stderr: out.stderr.trim().into(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::ExitStatus;
+
+    fn failed(raw: i32, stderr: &str) -> RunOutput {
+        RunOutput {
+            status: ExitStatus::from_raw(raw),
+            stdout: String::new(),
+            stderr: stderr.into(),
+        }
+    }
+
+    #[test]
+    fn a_failure_with_its_json_line_is_an_answer_not_a_loss() {
+        let line = r#"{"error":"registry key HKLM\\x: not found","win32_error":2}"#;
+        let out = failed(1 << 8, &format!("wine noise\n{line}\n"));
+        assert!(!lost_failure_line(&out));
+        assert!(matches!(
+            probe_error("wine-probe regquery x", &["regquery", "x"], &out),
+            BenchError::RegistryNotFound { .. }
+        ));
+    }
+
+    #[test]
+    fn an_exit_code_without_the_json_line_is_a_lost_line() {
+        assert!(lost_failure_line(&failed(1 << 8, "")));
+        assert!(lost_failure_line(&failed(1 << 8, "some wine message\n")));
+    }
+
+    #[test]
+    fn a_run_killed_by_a_signal_is_not_retried() {
+        // Raw wait status 9: terminated by SIGKILL, no exit code.
+        assert!(!lost_failure_line(&failed(9, "")));
     }
 }
