@@ -330,8 +330,21 @@ fn standby_config(etcd: &Etcd, name: &str, marker: &str, id: &str) -> String {
 
 /// [`standby_config`] with more tables (before `[registry]`).
 fn standby_config_with(etcd: &Etcd, name: &str, marker: &str, id: &str, extra: &str) -> String {
+    standby_program_config(etcd, name, "/bin/sleep", &toml_string(marker), id, extra)
+}
+
+/// A standby pair's config running `command` with `args` (TOML array items), then `extra`
+/// tables, then `[registry]` with a 3 s TTL and instance `id`.
+fn standby_program_config(
+    etcd: &Etcd,
+    name: &str,
+    command: &str,
+    args: &str,
+    id: &str,
+    extra: &str,
+) -> String {
     format!(
-        "[service]\nname = \"{name}\"\n[program]\ncommand = \"/bin/sleep\"\nargs = [\"{marker}\"]\n\
+        "[service]\nname = \"{name}\"\n[program]\ncommand = \"{command}\"\nargs = [{args}]\n\
          stop_timeout = \"5s\"\n{extra}{}",
         registry_table(
             etcd,
@@ -521,16 +534,8 @@ fn a_leader_cut_off_from_etcd_fences_its_program_and_a_graceful_stop_hands_over(
 /// and so its command line, is `marker`).
 fn slow_stopping_standby_config(etcd: &Etcd, name: &str, marker: &str, id: &str) -> String {
     let script = "trap 'sleep 0.8; exit 0' TERM; while :; do sleep 0.05; done";
-    format!(
-        "[service]\nname = \"{name}\"\n[program]\ncommand = \"/bin/sh\"\nargs = [\"-c\", {}, \"{marker}\"]\n\
-         stop_timeout = \"5s\"\n{}",
-        toml_string(script),
-        registry_table(
-            etcd,
-            "3s",
-            &format!("standby = true\ninstance_id = \"{id}\"\n")
-        )
-    )
+    let args = format!("\"-c\", {}, {}", toml_string(script), toml_string(marker));
+    standby_program_config(etcd, name, "/bin/sh", &args, id, "")
 }
 
 #[test]

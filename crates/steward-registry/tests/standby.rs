@@ -162,16 +162,22 @@ fn leader_reports_loss_before_the_lease_can_expire() {
 #[test]
 fn resign_hands_over_at_once() {
     let etcd = Etcd::start();
-    let first = Election::start(etcd.config(TTL), "queue", "one").unwrap();
-    first.campaign();
-    assert!(first.wait_leader(WAIT));
-    let second = Election::start(etcd.config(TTL), "queue", "two").unwrap();
-    second.campaign();
-    assert!(!second.wait_leader(Duration::from_millis(500)));
-    assert_eq!(second.role(), Role::Campaigning);
+    let (first, second) = leader_and_standby(&etcd, "queue");
     first.resign(WAIT).expect("resign");
     assert!(second.wait_leader(WAIT), "{:?}", second.role());
     second.resign(WAIT).expect("resign");
+}
+
+/// Candidate "one" of `service`, leading, and candidate "two", standing by.
+fn leader_and_standby(etcd: &Etcd, service: &str) -> (Election, Election) {
+    let first = Election::start(etcd.config(TTL), service, "one").unwrap();
+    first.campaign();
+    assert!(first.wait_leader(WAIT), "{:?}", first.role());
+    let second = Election::start(etcd.config(TTL), service, "two").unwrap();
+    second.campaign();
+    assert!(!second.wait_leader(Duration::from_millis(500)));
+    assert_eq!(second.role(), Role::Campaigning);
+    (first, second)
 }
 
 /// Whether lease `id` still exists, as etcd reports it (`etcdctl lease timetolive`).
@@ -213,13 +219,8 @@ fn wait_leader_after_lease_gone(etcd: &Etcd, candidates: &[&Election], old_lease
 fn a_leader_key_deleted_by_hand_moves_leadership_only_after_the_old_lease_is_gone() {
     let etcd = Etcd::start();
     let key = etcd.config(TTL).leader_key("mail");
-    let first = Election::start(etcd.config(TTL), "mail", "one").unwrap();
-    first.campaign();
-    assert!(first.wait_leader(WAIT), "{:?}", first.role());
+    let (first, second) = leader_and_standby(&etcd, "mail");
     let first_lease = leader_lease(&first);
-    let second = Election::start(etcd.config(TTL), "mail", "two").unwrap();
-    second.campaign();
-    assert!(!second.wait_leader(Duration::from_millis(500)));
 
     // 1. Deleted while the old leader's program is still stopping (it never calls campaign):
     //    the standby waits until that lease has expired on its own.
@@ -275,13 +276,8 @@ fn a_leader_key_deleted_by_hand_moves_leadership_only_after_the_old_lease_is_gon
 fn a_leader_key_overwritten_by_hand_stops_the_leader_and_blocks_takeover_until_deleted() {
     let etcd = Etcd::start();
     let key = etcd.config(TTL).leader_key("jobs");
-    let first = Election::start(etcd.config(TTL), "jobs", "one").unwrap();
-    first.campaign();
-    assert!(first.wait_leader(WAIT), "{:?}", first.role());
+    let (first, second) = leader_and_standby(&etcd, "jobs");
     let first_lease = leader_lease(&first);
-    let second = Election::start(etcd.config(TTL), "jobs", "two").unwrap();
-    second.campaign();
-    assert!(!second.wait_leader(Duration::from_millis(500)));
 
     etcd.etcdctl(&["put", &key, "intruder"], None);
     assert_eq!(first.wait_lost(WAIT), Some(LossReason::LeaderKeyChanged));
